@@ -1,0 +1,66 @@
+# noble.gohost — everything a developer or CI runs. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+COLL_LINK := .cache/collections/ansible_collections/noble/gohost
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_FORCE_COLOR ?= 0
+SCENARIO ?=
+PYTEST_ARGS ?=
+
+.PHONY: help venv collection lint sanity unit images molecule test demo demo-clean docs build changelog bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(VENV)/.stamp: tests/requirements-dev.txt requirements.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r tests/requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.stamp ## create the virtual environment with every tool (one command)
+
+collection: ## link this checkout as noble.gohost into .cache/collections
+	@mkdir -p $(dir $(COLL_LINK))
+	@[ -L $(COLL_LINK) ] || ln -sfn ../../../.. $(COLL_LINK)
+
+lint: venv collection ## yamllint and ansible-lint (production profile)
+	$(BIN)/yamllint -s .
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --profile production --offline
+
+sanity: venv ## ansible-test sanity from a temporary ansible_collections/noble/gohost tree
+	tests/sanity.sh
+
+unit: venv collection ## pytest unit tests of the plugins
+	PYTHONPATH=$(CURDIR)/.cache/collections $(BIN)/pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS)
+
+images: ## build (or reuse) the systemd container images
+	$(PY) tests/images/build.py
+
+molecule: venv collection images ## every Molecule scenario, or one with SCENARIO=name
+	PATH=$(CURDIR)/$(BIN):$$PATH tests/molecule.sh $(SCENARIO)
+
+test: lint sanity unit molecule ## everything: lint, sanity, unit, Molecule
+
+demo: venv collection images ## provision a throwaway local container with playbooks/site.yml and print what it did
+	PATH=$(CURDIR)/$(BIN):$$PATH tests/demo.sh up
+
+demo-clean: ## remove the demo container
+	tests/demo.sh clean
+
+docs: venv collection ## build the plugin and role docs with antsibull-docs into docs/build
+	rm -rf docs/build && mkdir -p docs/build
+	$(BIN)/antsibull-docs collection --use-current --dest-dir docs/build --fail-on-error noble.gohost
+	@echo "docs written to docs/build/collections/noble/gohost/"
+
+build: venv ## build the collection tarball
+	$(BIN)/ansible-galaxy collection build --force .
+
+changelog: venv ## release the changelog fragments
+	$(BIN)/antsibull-changelog lint
+
+bench: venv collection images ## run every benchmark script (prints numbers, never fails on speed)
+	@for b in benchmarks/*.py benchmarks/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; PATH=$(CURDIR)/$(BIN):$$PATH $$b; done
