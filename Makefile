@@ -34,8 +34,8 @@ lint: venv collection ## yamllint and ansible-lint (production profile)
 sanity: venv ## ansible-test sanity from a temporary ansible_collections/noble/gohost tree
 	tests/sanity.sh
 
-unit: venv collection ## pytest unit tests of the plugins
-	PYTHONPATH=$(CURDIR)/.cache/collections $(BIN)/pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS)
+unit: venv collection ## pytest unit tests of the plugins (tests/unit) and integration tests on this machine (tests/integration)
+	PYTHONPATH=$(CURDIR)/.cache/collections $(BIN)/pytest -q -p no:cacheprovider tests/unit $$([ -d tests/integration ] && echo tests/integration) $(PYTEST_ARGS)
 
 images: ## build (or reuse) the systemd container images
 	$(PY) tests/images/build.py
