@@ -1,0 +1,322 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: apparmor_profile
+short_description: Install, load, switch the mode of, or remove an AppArmor profile
+version_added: "0.1.0"
+description:
+  - Writes an AppArmor profile file into O(dir) and loads it into the kernel with C(apparmor_parser --replace).
+  - The profile is compiled with C(apparmor_parser --skip-kernel-load) from a temporary file B(before) anything is
+    written; a profile that does not parse fails with the parser's message and leaves the host untouched.
+  - The mode is written into the file (the C(complain) flag of every top-level profile, as C(aa-complain) does), so
+    it survives a reboot; O(mode=disabled) links the file into C(disable/) and unloads it, as C(aa-disable) does.
+  - Idempotent by comparing the file and the profiles the kernel has loaded, with their modes
+    (C(/sys/kernel/security/apparmor/profiles)).
+  - Where AppArmor is not available (a container, a kernel without it, AppArmor disabled) the file is still
+    validated and installed, and RV(loaded=false) says why; set O(require_loaded=true) to fail instead, before
+    anything is written.
+author:
+  - noble.gohost contributors
+options:
+  name:
+    description:
+      - File name of the profile under O(dir), for example C(gohost.myservice). No directories.
+    type: str
+    required: true
+  content:
+    description:
+      - The profile text. Required when O(state=present). Render templates with P(ansible.builtin.template#lookup).
+      - Mode flags (C(complain), C(enforce)) in the headers are replaced according to O(mode).
+    type: str
+  state:
+    description:
+      - V(present) installs (and loads) the profile, V(absent) unloads it and removes the file and its links.
+    type: str
+    choices: [present, absent]
+    default: present
+  mode:
+    description:
+      - V(enforce) denies and logs what the profile does not allow; V(complain) allows and logs it; V(disabled)
+        keeps the file but links it into C(disable/) and unloads it.
+    type: str
+    choices: [enforce, complain, disabled]
+    default: enforce
+  dir:
+    description:
+      - The AppArmor policy directory; also the base for C(include) lines.
+    type: path
+    default: /etc/apparmor.d
+  require_loaded:
+    description:
+      - Fail (before writing anything) when the kernel cannot load profiles here.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+requirements:
+  - apparmor_parser (Debian/Ubuntu package C(apparmor)) on the target
+notes:
+  - The parser message of a profile that does not parse is returned in RV(msg); nothing is written then.
+  - Profiles loaded under another name than the file defines are not touched.
+seealso:
+  - name: AppArmor core policy reference
+    description: The profile language.
+    link: https://gitlab.com/apparmor/apparmor/-/wikis/AppArmor_Core_Policy_Reference
+"""
+
+EXAMPLES = r"""
+- name: Confine a service
+  noble.gohost.apparmor_profile:
+    name: gohost.api
+    content: "{{ lookup('ansible.builtin.template', 'service.apparmor.j2') }}"
+    mode: enforce
+
+- name: Learn first: complain mode, read the denials from the journal, then enforce
+  noble.gohost.apparmor_profile:
+    name: gohost.api
+    content: "{{ lookup('ansible.builtin.template', 'service.apparmor.j2') }}"
+    mode: complain
+
+- name: Fail where profiles cannot be loaded (containers)
+  noble.gohost.apparmor_profile:
+    name: gohost.api
+    content: "{{ profile_text }}"
+    require_loaded: true
+
+- name: Remove the profile
+  noble.gohost.apparmor_profile:
+    name: gohost.api
+    state: absent
+"""
+
+RETURN = r"""
+path:
+  description: The profile file.
+  returned: always
+  type: str
+  sample: /etc/apparmor.d/gohost.api
+profiles:
+  description: Names of the profiles the file defines (children as C(parent//child)).
+  returned: always
+  type: list
+  elements: str
+  sample: [gohost-api]
+loaded:
+  description: Whether the profiles are loaded in the kernel now (in check mode, whether they would be).
+  returned: always
+  type: bool
+reason:
+  description: Why the profiles are not loaded (empty when they are, or when O(mode=disabled)).
+  returned: always
+  type: str
+  sample: "/sys/kernel/security/apparmor/profiles cannot be read: securityfs is not mounted or not visible here"
+kernel_modes:
+  description: The kernel's mode of each profile of the file before the run (absent names are not loaded).
+  returned: always
+  type: dict
+  sample: {gohost-api: complain}
+file_changed:
+  description: Whether the file was (or would be) written or removed.
+  returned: always
+  type: bool
+kernel_changed:
+  description: Whether profiles were (or would be) loaded, replaced or unloaded.
+  returned: always
+  type: bool
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+
+from ansible_collections.noble.gohost.plugins.module_utils import _apparmor
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except (IOError, OSError):
+        return None
+
+
+def _write_atomic(module, path, data):
+    tmp = os.path.join(module.tmpdir, "apparmor-" + os.path.basename(path))
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.chmod(tmp, 0o644)
+    module.atomic_move(tmp, path)
+
+
+class Profile(object):
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.name = params["name"]
+        self.dir = params["dir"]
+        self.path = os.path.join(self.dir, self.name)
+        self.disable_link = os.path.join(self.dir, "disable", self.name)
+        self.complain_link = os.path.join(self.dir, "force-complain", self.name)
+        binary = module.get_bin_path("apparmor_parser", opt_dirs=["/sbin", "/usr/sbin"])
+        if not binary:
+            module.fail_json(msg="apparmor_parser is not installed on the target (Debian/Ubuntu package apparmor)")
+        self.parser = _apparmor.Parser(module, binary, self.dir)
+        self.available, self.why_not = _apparmor.kernel_status()
+        self.result = dict(changed=False, path=self.path, profiles=[], loaded=False, reason="", kernel_modes={},
+                           file_changed=False, kernel_changed=False)
+        self.diff = dict(before="", after="", before_header=self.path, after_header=self.path)
+
+    def fail(self, msg, **kwargs):
+        self.result.update(kwargs)
+        self.module.fail_json(msg=msg, **self.result)
+
+    def names_of(self, path):
+        names, err = self.parser.names(path)
+        if names is None:
+            self.fail("cannot list the profiles of %s: %s" % (path, err))
+        return names
+
+    def kernel_modes(self, names):
+        loaded = _apparmor.loaded_profiles() if self.available else {}
+        return dict((n, loaded[n]) for n in names if n in loaded)
+
+    def present(self):
+        params = self.module.params
+        mode = params["mode"]
+        content = params["content"]
+        if mode == "disabled":
+            desired = content
+        else:
+            desired, headers = _apparmor.set_mode(content, mode)
+            if headers == 0:
+                self.fail("content defines no profile: no top-level 'profile NAME {' or '/path {' block found")
+        data = to_bytes(desired)
+        # Validate from a temporary file before anything is written.
+        candidate = os.path.join(self.module.tmpdir, "candidate-" + self.name)
+        with open(candidate, "wb") as fh:
+            fh.write(data)
+        ok, err = self.parser.check(candidate)
+        if not ok:
+            self.fail("profile %s does not parse, nothing was written: %s" % (self.name, err.replace(candidate, self.path)))
+        names = self.names_of(candidate)
+        top = [n for n in names if "//" not in n]
+        self.result["profiles"] = names
+        if params["require_loaded"] and not self.available:
+            self.fail("AppArmor profiles cannot be loaded here and require_loaded is true: %s" % self.why_not)
+        current = _read(self.path)
+        modes = self.kernel_modes(top)
+        self.result["kernel_modes"] = modes
+        file_changed = current != data
+        if file_changed:
+            self.diff["before"] = to_native(current or b"", errors="surrogate_or_strict")
+            self.diff["after"] = desired
+        links_changed = False
+        want_disable = mode == "disabled"
+        if want_disable != os.path.islink(self.disable_link) or os.path.lexists(self.complain_link):
+            links_changed = True
+        if want_disable:
+            kernel_changed = self.available and bool(modes)
+        else:
+            stale = [n for n in top if n not in modes or (modes[n] in _apparmor.MANAGED_MODES and modes[n] != mode)]
+            kernel_changed = self.available and (file_changed or links_changed or bool(stale))
+        self.result.update(file_changed=file_changed or links_changed, kernel_changed=kernel_changed,
+                           changed=file_changed or links_changed or kernel_changed)
+        self.result["loaded"] = self.available and not want_disable
+        self.result["reason"] = "" if (self.available or want_disable) else self.why_not
+        if self.module.check_mode or not self.result["changed"]:
+            return
+        if file_changed:
+            _write_atomic(self.module, self.path, data)
+        self._links(want_disable)
+        if not kernel_changed:
+            return
+        if want_disable:
+            ok, err = self.parser.remove(self.path)
+            if not ok:
+                self.fail("cannot unload the profiles of %s: %s" % (self.path, err))
+            return
+        ok, err = self.parser.replace(self.path)
+        if not ok:
+            # Put the previous file back, so that the next boot loads what was loaded before.
+            if current is None:
+                os.unlink(self.path)
+            else:
+                _write_atomic(self.module, self.path, current)
+            self.fail("apparmor_parser cannot load %s (the previous file was restored): %s" % (self.path, err),
+                      loaded=False)
+
+    def _links(self, want_disable):
+        # force-complain/ is the old (AppArmor 2) way of complain mode: the file's flags are authoritative now.
+        if os.path.lexists(self.complain_link):
+            os.unlink(self.complain_link)
+        if want_disable and not os.path.islink(self.disable_link):
+            if not os.path.isdir(os.path.dirname(self.disable_link)):
+                os.makedirs(os.path.dirname(self.disable_link), 0o755)
+            if os.path.lexists(self.disable_link):
+                os.unlink(self.disable_link)
+            os.symlink(self.path, self.disable_link)
+        elif not want_disable and os.path.lexists(self.disable_link):
+            os.unlink(self.disable_link)
+
+    def absent(self):
+        current = _read(self.path)
+        links = [p for p in (self.disable_link, self.complain_link) if os.path.lexists(p)]
+        names = self.names_of(self.path) if current is not None else []
+        top = [n for n in names if "//" not in n]
+        modes = self.kernel_modes(top)
+        self.result.update(profiles=names, kernel_modes=modes, reason="" if self.available else self.why_not)
+        file_changed = current is not None or bool(links)
+        kernel_changed = bool(modes)
+        self.result.update(file_changed=file_changed, kernel_changed=kernel_changed,
+                           changed=file_changed or kernel_changed)
+        if current is not None:
+            self.diff["before"] = to_native(current, errors="surrogate_or_strict")
+        if self.module.check_mode or not self.result["changed"]:
+            return
+        if kernel_changed:
+            ok, err = self.parser.remove(self.path)
+            if not ok:
+                self.fail("cannot unload the profiles of %s: %s" % (self.path, err))
+        for path in links + ([self.path] if current is not None else []):
+            os.unlink(path)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            content=dict(type="str"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            mode=dict(type="str", default="enforce", choices=["enforce", "complain", "disabled"]),
+            dir=dict(type="path", default="/etc/apparmor.d"),
+            require_loaded=dict(type="bool", default=False),
+        ),
+        required_if=[("state", "present", ["content"])],
+        supports_check_mode=True,
+    )
+    name = module.params["name"]
+    if not name or "/" in name or name.startswith("."):
+        module.fail_json(msg="name must be a plain file name under dir (no '/', not starting with '.'): %r" % name)
+    profile = Profile(module)
+    if module.params["state"] == "present":
+        profile.present()
+    else:
+        profile.absent()
+    result = profile.result
+    if module._diff and result["changed"]:
+        result["diff"] = profile.diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
