@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
 built=$($py tests/images/build.py --list)
-host=$(. /etc/os-release; echo "$VERSION_CODENAME")
+host=$(sed -n "s/^VERSION_CODENAME=//p" /etc/os-release)
 wanted=${GOHOST_PLATFORMS:-$built}
 scenarios=("$@")
 if [ ${#scenarios[@]} -eq 0 ]; then

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build the systemd-ready container images the Molecule scenarios run on.
 
 Images are made with ``mmdebstrap`` and ``docker import`` (no image registry is needed) and are cached by a hash of
@@ -65,7 +64,7 @@ def os_release(path: str = "/etc/os-release") -> dict:
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if "=" in line:
-                key, _, value = line.strip().partition("=")
+                key, _sep, value = line.strip().partition("=")
                 data[key] = value.strip('"')
     return data
 
@@ -93,7 +92,7 @@ def recipe_hash(parts: list[str]) -> str:
 
 
 def image_exists(ref: str) -> bool:
-    return subprocess.run(["docker", "image", "inspect", ref], capture_output=True).returncode == 0
+    return subprocess.run(["docker", "image", "inspect", ref], capture_output=True, check=False).returncode == 0
 
 
 def record(codename: str, built: bool, reason: str, image: str | None = None) -> dict:
@@ -162,7 +161,7 @@ def build_noble() -> dict:
     if not pulled:
         try:
             pulled = subprocess.run(["docker", "pull", "-q", "ubuntu:24.04"], capture_output=True,
-                                    timeout=120).returncode == 0
+                                    timeout=120, check=False).returncode == 0
         except subprocess.TimeoutExpired:
             pulled = False
     if not pulled:

