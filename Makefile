@@ -10,7 +10,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 SCENARIO ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv collection lint sanity unit images molecule test demo demo-clean docs build changelog bench
+.PHONY: help venv collection lint sanity unit images molecule test demo demo-clean docs build build-check changelog bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -27,8 +27,10 @@ collection: ## link this checkout as noble.gohost into .cache/collections
 	@mkdir -p $(dir $(COLL_LINK))
 	@[ -L $(COLL_LINK) ] || ln -sfn ../../../.. $(COLL_LINK)
 
-lint: venv collection ## yamllint and ansible-lint (production profile)
+lint: venv collection ## yamllint, ansible-lint (production profile), shellcheck, argument_specs against defaults
 	$(BIN)/yamllint -s .
+	$(PY) tests/check_argument_specs.py
+	shellcheck .ci/run $$(git ls-files -co --exclude-standard '*.sh')
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --profile production --offline
 
 sanity: venv ## ansible-test sanity from a temporary ansible_collections/noble/gohost tree
@@ -43,7 +45,10 @@ images: ## build (or reuse) the systemd container images
 molecule: venv collection images ## every Molecule scenario, or one with SCENARIO=name
 	PATH=$(CURDIR)/$(BIN):$$PATH tests/molecule.sh $(SCENARIO)
 
-test: lint sanity unit molecule ## everything: lint, sanity, unit, Molecule
+build-check: venv ## build the tarball, check what it holds, install it and list its plugins with ansible-doc
+	tests/build_check.sh
+
+test: lint sanity unit build-check molecule ## everything: lint, sanity, unit, build, Molecule
 
 demo: venv collection images ## provision a throwaway local container with playbooks/site.yml and print what it did
 	PATH=$(CURDIR)/$(BIN):$$PATH tests/demo.sh up
