@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+"""go_service in a systemd container: cgroup limits, Go runtime limits, restarts, sandbox score, syscall filter,
+rollback of a broken release."""
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def show(host, unit, *props):
+    out = host.check_output("systemctl show %s %s", unit, " ".join("-p " + p for p in props))
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def environ(host, unit):
+    pid = show(host, unit, "MainPID")["MainPID"]
+    assert pid != "0", "%s has no main process" % unit
+    raw = host.check_output("tr '\\0' '\\n' < /proc/%s/environ", pid)
+    return dict(line.split("=", 1) for line in raw.splitlines() if "=" in line)
+
+
+def cgroup_file(host, unit, v2_name, v1_controller, v1_name):
+    """Content of a cgroup attribute of the unit: cgroup v2 when the unit's cgroup has it, else the v1 hierarchy
+    (the CI host is hybrid: the container runs with --cgroupns=host, so the unit's cgroup path is the full path)."""
+    cg = show(host, unit, "ControlGroup")["ControlGroup"]
+    for path in ("/sys/fs/cgroup%s/%s" % (cg, v2_name), "/sys/fs/cgroup/unified%s/%s" % (cg, v2_name)):
+        if host.file(path).exists:
+            return "v2", host.file(path).content_string.strip()
+    path = "/sys/fs/cgroup/%s%s/%s" % (v1_controller, cg, v1_name)
+    assert host.file(path).exists, "neither cgroup v2 %s nor v1 %s exists for %s" % (v2_name, path, unit)
+    return "v1", host.file(path).content_string.strip()
+
+
+def wait_for(predicate, what, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def healthz(host, port=8080):
+    return json.loads(host.check_output("curl -fsS http://127.0.0.1:%d/healthz", port))
+
+
+def test_units_active(host):
+    for unit in ("zapdemo", "zapfilter"):
+        assert host.service(unit).is_running
+        assert host.service(unit).is_enabled
+
+
+def test_cgroup_has_the_limits(host):
+    props = show(host, "zapdemo", "MemoryMax", "MemoryHigh", "CPUWeight", "CPUQuotaPerSecUSec", "IOWeight", "TasksMax")
+    assert props["MemoryMax"] == str(256 * 1024 ** 2)
+    assert props["MemoryHigh"] == str(200 * 1024 ** 2)
+    assert props["CPUWeight"] == "200"
+    assert props["CPUQuotaPerSecUSec"] == "1s"
+    assert props["TasksMax"] == "256"
+    kind, mem = cgroup_file(host, "zapdemo", "memory.max", "memory", "memory.limit_in_bytes")
+    assert int(mem) == 256 * 1024 ** 2, (kind, mem)
+    kind, cpu = cgroup_file(host, "zapdemo", "cpu.weight", "cpu", "cpu.shares")
+    # systemd writes CPUWeight= as cpu.weight on v2, and as cpu.shares = weight * 1024 / 100 on v1.
+    assert int(cpu) == (200 if kind == "v2" else 2048), (kind, cpu)
+
+
+def test_go_runtime_limits_in_environment(host):
+    env = environ(host, "zapdemo")
+    assert env["GOMEMLIMIT"] == "180MiB"  # 0.9 * min(MemoryHigh=200M, MemoryMax=256M)
+    assert env["GOMAXPROCS"] == "1"  # ceil(CPUQuota=100% / 100)
+    assert env["PPROF_ADDR"] == "127.0.0.1:6060"
+    assert env["LOCAL_OVERRIDE"] == "1"  # from the drop-in
+    seen = healthz(host)
+    assert json.dumps(seen).count("180MiB") or "188743680" in json.dumps(seen), seen
+    env2 = environ(host, "zapfilter")
+    assert env2["GOMAXPROCS"] == "1"  # AllowedCPUs=0
+    assert env2["GOMEMLIMIT"].endswith("MiB")  # 0.9 * 50% of the memory
+
+
+def test_journal_settings_in_unit(host):
+    props = show(host, "zapdemo", "SyslogIdentifier", "LogLevelMax", "LogRateLimitBurst", "LogExtraFields")
+    assert props["SyslogIdentifier"] == "zapdemo"
+    assert props["LogLevelMax"] == "6"
+    assert props["LogRateLimitBurst"] == "5000"
+    assert "DEPLOYED_BY=noble.gohost" in props["LogExtraFields"]
+
+
+def test_restart_after_crash_not_after_clean_exit(host):
+    before = show(host, "zapdemo", "NRestarts", "MainPID")
+    host.run("curl -sS http://127.0.0.1:8080/crash")
+    wait_for(lambda: int(show(host, "zapdemo", "NRestarts")["NRestarts"]) == int(before["NRestarts"]) + 1,
+             "a restart after SIGSEGV")
+    wait_for(lambda: host.run("curl -fsS http://127.0.0.1:8080/healthz").rc == 0, "zapdemo back up")
+    after = show(host, "zapdemo", "NRestarts", "MainPID", "ActiveState")
+    assert after["MainPID"] != before["MainPID"]
+    assert after["ActiveState"] == "active"
+    log = host.check_output("journalctl -u zapdemo --no-pager -n 50 -o cat")
+    assert "SIGSEGV" in log or "signal=SEGV" in log, log
+
+    host.run("curl -sS 'http://127.0.0.1:8080/exit?code=0'")
+    wait_for(lambda: show(host, "zapdemo", "ActiveState")["ActiveState"] == "inactive", "zapdemo stopped")
+    time.sleep(3)  # longer than RestartSec=1s: a restart would have happened by now
+    final = show(host, "zapdemo", "NRestarts", "ActiveState", "Result")
+    assert final["ActiveState"] == "inactive"
+    assert final["NRestarts"] == after["NRestarts"]
+    assert final["Result"] == "success"
+    host.check_output("systemctl start zapdemo")
+    wait_for(lambda: host.run("curl -fsS http://127.0.0.1:8080/healthz").rc == 0, "zapdemo started again")
+
+
+def test_default_preset_scores_ok(host):
+    out = host.check_output("SYSTEMD_COLORS=0 systemd-analyze security --no-pager zapdemo.service")
+    match = re.search(r"Overall exposure level for zapdemo.service: ([0-9.]+) (\w+)", out)
+    assert match, out[-500:]
+    assert float(match.group(1)) < 5.0
+    assert match.group(2) in ("OK", "SAFE", "PERFECT"), match.group(0)
+
+
+def test_derived_syscall_filter_allows_service_denies_others(host):
+    state = json.loads(host.file("/var/lib/go-service-syscalls/zapfilter.json").content_string)
+    assert "getpriority" not in state["syscalls"]
+    props = show(host, "zapfilter", "SystemCallFilter", "SystemCallErrorNumber")
+    assert props["SystemCallFilter"], props  # an allow list is applied
+    assert props["SystemCallErrorNumber"] in ("1", "EPERM"), props
+    assert healthz(host, 8081)
+    denied = json.loads(host.check_output("curl -sS 'http://127.0.0.1:8081/probe?syscall=getpriority'"))
+    allowed = json.loads(host.check_output("curl -sS 'http://127.0.0.1:8080/probe?syscall=getpriority'"))
+    assert denied["errno"] == 1, denied  # EPERM from the seccomp filter
+    assert allowed["errno"] == 0, allowed  # the same call passes the default preset
+    assert host.service("zapfilter").is_running
+
+
+def test_bad_rollout_is_rolled_back(host):
+    link_before = host.file("/opt/go-services/zapdemo/current").linked_to
+    version_before = healthz(host)["version"]
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], ".cache", "collections")
+    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], os.path.join(SCENARIO, "rollout_bad.yml")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, check=False)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert "failed its rollout" in proc.stdout, proc.stdout[-3000:]
+    assert "was restored and restarted (ok)" in proc.stdout, proc.stdout[-3000:]
+    assert host.file("/opt/go-services/zapdemo/current").linked_to == link_before
+    wait_for(lambda: host.run("curl -fsS http://127.0.0.1:8080/healthz").rc == 0, "zapdemo answering again")
+    assert healthz(host)["version"] == version_before == "v1"
+    assert show(host, "zapdemo", "ActiveState")["ActiveState"] == "active"

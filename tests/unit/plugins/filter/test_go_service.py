@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.noble.gohost.plugins.filter import go_service as f
+
+MIB = 1024 * 1024
+GOOD = {"name": "api", "binary": {"source": "file", "src": "/tmp/api"}}
+
+
+def svc(**kwargs):
+    out = dict(GOOD)
+    out.update(kwargs)
+    return out
+
+
+def test_filters_registered():
+    names = f.FilterModule().filters()
+    assert set(names) >= {"go_service_errors", "go_service_gomemlimit", "go_service_gomaxprocs", "go_service_exec",
+                          "go_service_env"}
+
+
+def test_valid_service_has_no_errors():
+    assert f._errors([svc(memory_high="200M", memory_max="256M", cpu_weight=200, cpu_quota="150%", io_weight=10,
+                          restart="always", restart_sec="500ms", tasks_max=64, allowed_cpus="0-1",
+                          slice="go.slice", log_level_max="info", log_extra_fields={"TEAM": "x"},
+                          pprof={"enabled": True, "address": "127.0.0.1:6061"},
+                          health_check={"url": "http://127.0.0.1:8080/healthz"})]) == []
+
+
+@pytest.mark.parametrize("bad, expect", [
+    ({"restart": "sometimes"}, "go_service_services[0] (api).restart must be one of"),
+    ({"memory_max": "12X"}, "go_service_services[0] (api).memory_max is not a valid size"),
+    ({"memory_high": "1.5Q"}, "(api).memory_high is not a valid size"),
+    ({"cpu_weight": 0}, "go_service_services[0] (api).cpu_weight must be between 1 and 10000"),
+    ({"io_weight": 20000}, "(api).io_weight must be between 1 and 10000"),
+    ({"cpu_quota": "1.5"}, "(api).cpu_quota must be a percentage"),
+    ({"restart_sec": "soon"}, "(api).restart_sec is not a valid time span"),
+    ({"slice": "go"}, "(api).slice must end with '.slice'"),
+    ({"tasks_max": -1}, "(api).tasks_max must be a positive integer"),
+    ({"allowed_cpus": "x"}, "(api).allowed_cpus is not a valid CPU set"),
+    ({"type": "daemon"}, "(api).type must be one of"),
+    ({"sandbox": "paranoid"}, "(api).sandbox must be one of"),
+    ({"memory_high": "512M", "memory_max": "256M"}, "memory_high (512M) is above memory_max (256M)"),
+    ({"gomaxprocs": 0}, "(api).gomaxprocs must be 'auto', 'off' or an integer"),
+    ({"gomemlimit": "1GB"}, "(api).gomemlimit must be 'auto', 'off' or a Go size"),
+    ({"pprof": {"enabled": True, "address": "0.0.0.0:6060"}}, "(api).pprof.address must be a loopback"),
+    ({"health_check": {"url": "http://10.0.0.1/healthz"}}, "(api).health_check.url must be an http(s) URL on loopback"),
+    ({"environment": {"1BAD": "x"}}, "(api).environment key is not a valid environment variable name"),
+    ({"log_extra_fields": {"lower": "x"}}, "(api).log_extra_fields key is not a valid journal field name"),
+    ({"log_level_max": "loud"}, "(api).log_level_max must be one of"),
+    ({"user": "api", "dynamic_user": True}, "set dynamic_user: false"),
+    ({"drop_ins": [{"name": "a b", "content": ""}]}, "(api).drop_ins[0] must be a dict"),
+    ({"binary": {"source": "url", "url": "https://x/api"}}, "(api).binary.checksum must be a SHA-256"),
+    ({"binary": {"source": "go_install", "package": "example.com/cmd/api@latest"}}, "must be a pinned"),
+    ({"binary": {"source": "file"}}, "(api).binary.src (a file on the controller) is required"),
+    ({"binary": {"source": "ftp"}}, "(api).binary.source must be one of"),
+    ({"name": "Bad Name"}, "go_service_services[0].name must match"),
+])
+def test_bad_values_named(bad, expect):
+    errors = f._errors([svc(**bad)])
+    assert any(expect in e for e in errors), errors
+
+
+def test_errors_merge_defaults_and_index():
+    errors = f._errors([GOOD, svc(name="web")], defaults={"restart": "bogus"})
+    assert len(errors) == 2
+    assert errors[1].startswith("go_service_services[1] (web).restart")
+    assert f._errors([GOOD, GOOD])[0].endswith("the name is used twice")
+    assert f._errors("nope") == ["go_service_services must be a list of dicts, got str"]
+
+
+def test_gomemlimit():
+    assert f.gomemlimit(svc(memory_high="200M", memory_max="256M")) == "180MiB"
+    assert f.gomemlimit(svc(memory_max="1G"), fraction=0.5) == "512MiB"
+    assert f.gomemlimit(svc(memory_max="50%"), memtotal=4096 * MIB) == "1843MiB"
+    assert f.gomemlimit(svc(memory_max="32M")) == str(int(32 * MIB * 0.9))  # below 64 MiB: exact bytes
+    assert f.gomemlimit(svc(memory_max="infinity")) is None
+    assert f.gomemlimit(svc()) is None
+    assert f.gomemlimit(svc(memory_max="1G", gomemlimit="off")) is None
+    assert f.gomemlimit(svc(memory_max="1G", gomemlimit="700MiB")) == "700MiB"
+    with pytest.raises(AnsibleFilterError):
+        f.gomemlimit(svc(memory_max="1G"), fraction=1.5)
+    with pytest.raises(AnsibleFilterError):
+        f.gomemlimit(svc(memory_max="50%"))  # no memtotal
+
+
+def test_gomaxprocs():
+    assert f.gomaxprocs(svc(cpu_quota="100%"), host_cpus=8) == 1
+    assert f.gomaxprocs(svc(cpu_quota="150%"), host_cpus=8) == 2
+    assert f.gomaxprocs(svc(cpu_quota="800%"), host_cpus=2) == 2
+    assert f.gomaxprocs(svc(allowed_cpus="0-3,8"), host_cpus=16) == 5
+    assert f.gomaxprocs(svc(allowed_cpus="0-3", cpu_quota="150%")) == 2
+    assert f.gomaxprocs(svc()) is None
+    assert f.gomaxprocs(svc(cpu_quota="100%", gomaxprocs="off")) is None
+    assert f.gomaxprocs(svc(cpu_quota="100%", gomaxprocs=6)) == 6
+
+
+def test_exec_and_env():
+    assert f.exec_line("/opt/a/current/api", ["-listen", "127.0.0.1:8080", "hello world"]) == \
+        '/opt/a/current/api -listen 127.0.0.1:8080 "hello world"'
+    assert f.exec_line("/opt/a/api") == "/opt/a/api"
+    assert f.env_line("GOMEMLIMIT", "180MiB") == '"GOMEMLIMIT=180MiB"'
+
+
+def test_size_bytes():
+    assert f.size_bytes("1K") == 1024
+    with pytest.raises(AnsibleFilterError):
+        f.size_bytes("1Q")
