@@ -170,7 +170,7 @@ def check_zswap_zstd(facts):
     on, comp = zswap["enabled"], zswap["compressor"]
     if on["value"] is None:
         if on["reason"] and "CONFIG_ZSWAP" in on["reason"]:
-            return _result(FAIL, "The kernel has no zswap.", None, need)
+            return _result(FAIL, "The kernel has no zswap.", "memory.zswap.enabled=null (%s)" % on["reason"], need)
         return _unknown(need, on)
     ev = "; ".join(_evidence("memory.zswap." + n, r) for n, r in (("enabled", on), ("compressor", comp))
                    if r["value"] is not None)
