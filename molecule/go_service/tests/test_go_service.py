@@ -13,14 +13,14 @@ SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def show(host, unit, *props):
-    out = host.check_output("systemctl show %s %s", unit, " ".join("-p " + p for p in props))
+    out = host.check_output("systemctl show %s " % unit + " ".join("-p " + p for p in props))
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
 def environ(host, unit):
     pid = show(host, unit, "MainPID")["MainPID"]
     assert pid != "0", "%s has no main process" % unit
-    raw = host.check_output("tr '\\0' '\\n' < /proc/%s/environ", pid)
+    raw = host.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid)
     return dict(line.split("=", 1) for line in raw.splitlines() if "=" in line)
 
 
@@ -46,7 +46,7 @@ def wait_for(predicate, what, timeout=20):
 
 
 def healthz(host, port=8080):
-    return json.loads(host.check_output("curl -fsS http://127.0.0.1:%d/healthz", port))
+    return json.loads(host.check_output("curl -fsS http://127.0.0.1:%d/healthz" % port))
 
 
 def test_units_active(host):
