@@ -23,7 +23,7 @@ description:
     merge several runs. The unit applies C(SystemCallErrorNumber=EPERM) so a missed call fails with an error
     instead of killing the process.
 author:
-  - noble.gohost developers
+  - noble.gohost developers (@noble-gohost)
 requirements:
   - strace on the target (when O(command) is given)
   - systemd-analyze on the target (for the group names)
