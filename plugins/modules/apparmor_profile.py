@@ -57,6 +57,12 @@ options:
       - Fail (before writing anything) when the kernel cannot load profiles here.
     type: bool
     default: false
+  local_include:
+    description:
+      - Create C(<dir>/local/<name>) (a comment only) when it does not exist, for the site's own rules, which the
+        profile includes with C(include if exists <local/NAME>). An existing file is never changed.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -125,7 +131,7 @@ kernel_modes:
   type: dict
   sample: {gohost-api: complain}
 file_changed:
-  description: Whether the file was (or would be) written or removed.
+  description: Whether the file (or its C(disable/) link or C(local/) include) was (or would be) written or removed.
   returned: always
   type: bool
 kernel_changed:
@@ -167,6 +173,7 @@ class Profile(object):
         self.path = os.path.join(self.dir, self.name)
         self.disable_link = os.path.join(self.dir, "disable", self.name)
         self.complain_link = os.path.join(self.dir, "force-complain", self.name)
+        self.local = os.path.join(self.dir, "local", self.name)
         binary = module.get_bin_path("apparmor_parser", opt_dirs=["/sbin", "/usr/sbin"])
         if not binary:
             module.fail_json(msg="apparmor_parser is not installed on the target (Debian/Ubuntu package apparmor)")
@@ -224,17 +231,24 @@ class Profile(object):
         want_disable = mode == "disabled"
         if want_disable != os.path.islink(self.disable_link) or os.path.lexists(self.complain_link):
             links_changed = True
+        want_local = params["local_include"] and not os.path.lexists(self.local)
         if want_disable:
             kernel_changed = self.available and bool(modes)
         else:
             stale = [n for n in top if n not in modes or (modes[n] in _apparmor.MANAGED_MODES and modes[n] != mode)]
             kernel_changed = self.available and (file_changed or links_changed or bool(stale))
-        self.result.update(file_changed=file_changed or links_changed, kernel_changed=kernel_changed,
-                           changed=file_changed or links_changed or kernel_changed)
+        self.result.update(file_changed=file_changed or links_changed or want_local, kernel_changed=kernel_changed,
+                           changed=file_changed or links_changed or want_local or kernel_changed)
         self.result["loaded"] = self.available and not want_disable
         self.result["reason"] = "" if (self.available or want_disable) else self.why_not
         if self.module.check_mode or not self.result["changed"]:
             return
+        if want_local:
+            if not os.path.isdir(os.path.dirname(self.local)):
+                os.makedirs(os.path.dirname(self.local), 0o755)
+            _write_atomic(self.module, self.local, to_bytes(
+                "# Site-specific rules for %s, included at the end of its profile(s).\n"
+                "# Created once by noble.gohost.apparmor_profile, never changed afterwards.\n" % self.path))
         if file_changed:
             _write_atomic(self.module, self.path, data)
         self._links(want_disable)
@@ -300,6 +314,7 @@ def main():
             mode=dict(type="str", default="enforce", choices=["enforce", "complain", "disabled"]),
             dir=dict(type="path", default="/etc/apparmor.d"),
             require_loaded=dict(type="bool", default=False),
+            local_include=dict(type="bool", default=False),
         ),
         required_if=[("state", "present", ["content"])],
         supports_check_mode=True,

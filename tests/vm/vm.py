@@ -140,7 +140,15 @@ def up(name: str, memory: int, smp: int, timeout: float) -> dict:
     for accel in accels:
         port = free_port()
         start = time.monotonic()
-        subprocess.run(qemu_command(status, run_dir, overlay, port, accel, memory, smp, seed), check=True)
+        launched = subprocess.run(qemu_command(status, run_dir, overlay, port, accel, memory, smp, seed),
+                                  capture_output=True, text=True)
+        if launched.returncode != 0:
+            if accel == "kvm" and len(accels) > 1:
+                log(f"{name}: qemu fails under KVM ({launched.stderr.strip().splitlines()[-1:]}); KVM marked "
+                    "broken on this machine, booting under TCG")
+                open(KVM_BROKEN, "w", encoding="utf-8").close()
+                continue
+            raise RuntimeError(f"qemu failed under {accel}: {launched.stderr.strip()}")
         with open(os.path.join(run_dir, "qemu.pid"), encoding="utf-8") as fh:
             pid = int(fh.read().strip())
         limit = float(os.environ.get("GOHOST_VM_KVM_TIMEOUT", "45")) if accel == "kvm" and len(accels) > 1 \

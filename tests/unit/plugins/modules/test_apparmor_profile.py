@@ -339,3 +339,19 @@ def test_load_failure_restores_the_previous_file(env, monkeypatch):
     result = env.run(expect_fail=True, content=PROFILE, mode="complain")
     assert "cannot load" in result["msg"] and "Permission denied" in result["msg"]
     assert env.read() == PROFILE
+
+
+def test_local_include_is_created_once_and_never_changed(env):
+    env.use("enabled")
+    local = os.path.join(env.dir, "local", "gohost.api")
+    result = env.run(content=PROFILE, local_include=True, _ansible_check_mode=True)
+    assert result["changed"] and not os.path.exists(local)
+    env.run(content=PROFILE, local_include=True)
+    with open(local) as fh:
+        assert fh.read().startswith("# Site-specific rules")
+    with open(local, "w") as fh:
+        fh.write("/srv/data/** r,\n")
+    result = env.run(content=PROFILE, local_include=True)
+    assert not result["changed"]
+    with open(local) as fh:
+        assert fh.read() == "/srv/data/** r,\n"
