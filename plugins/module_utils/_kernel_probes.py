@@ -383,6 +383,9 @@ class Context:
 # kernel
 
 
+CONFIG_LINE_RE = re.compile(r"^(?:(CONFIG_\w+)=(.*)|# (CONFIG_\w+) is not set)\s*$", re.M)
+
+
 def read_kernel_config(ctx):
     """(path, {CONFIG_X: value}) of the first kernel config found, or (None, reason)."""
     release = ctx.release()["value"]
@@ -403,13 +406,11 @@ def read_kernel_config(ctx):
                 reasons.append("%s: not gzip (%s)" % (path, exc))
                 continue
         options = {}
-        for line in data.decode("utf-8", "replace").splitlines():
-            line = line.strip()
-            if line.startswith("CONFIG_") and "=" in line:
-                key, value = line.split("=", 1)
-                options[key] = value.strip('"')
-            elif line.startswith("# CONFIG_") and line.endswith(" is not set"):
-                options[line[2:-len(" is not set")]] = "n"
+        for key, value, unset in CONFIG_LINE_RE.findall(data.decode("utf-8", "replace")):
+            if key:
+                options[key] = value.strip().strip('"')
+            else:
+                options[unset] = "n"
         return path, options
     return None, "no kernel config found (%s)" % "; ".join(reasons)
 
