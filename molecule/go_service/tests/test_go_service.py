@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 """go_service in a systemd container: cgroup limits, Go runtime limits, restarts, sandbox score, syscall filter,
 rollback of a broken release."""
+import hashlib
 import json
 import os
 import re
 import subprocess
 import time
 
-import pytest
 
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -151,3 +151,17 @@ def test_bad_rollout_is_rolled_back(host):
     wait_for(lambda: host.run("curl -fsS http://127.0.0.1:8080/healthz").rc == 0, "zapdemo answering again")
     assert healthz(host)["version"] == version_before == "v1"
     assert show(host, "zapdemo", "ActiveState")["ActiveState"] == "active"
+
+
+def test_releases_and_url_source(host):
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "bin", "zap-service-v1"), "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()
+    for unit, exe in (("zapdemo", "zap-service"), ("zapfilter", "zapfilter")):
+        current = host.file("/opt/go-services/%s/current" % unit)
+        assert current.is_symlink and current.linked_to.endswith("/releases/" + digest[:16]), current.linked_to
+        binary = host.file("/opt/go-services/%s/current/%s" % (unit, exe))
+        assert binary.sha256sum == digest
+        assert binary.user == "root" and binary.mode == 0o755
+    unit = host.file("/etc/systemd/system/zapfilter.service").content_string
+    assert "ExecStart=/opt/go-services/zapfilter/current/zapfilter -listen 127.0.0.1:8081" in unit
+    assert "User=zapfilter" in unit and "DynamicUser" not in unit

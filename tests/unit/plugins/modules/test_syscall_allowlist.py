@@ -76,9 +76,9 @@ def test_build_filter_arch_table(groups):
     timer = mod.expand(groups, "@timer")
     native = {s for s in timer if not s.endswith("time64")}
     assert native != timer
-    _, used = mod.build_filter(native, groups)
+    used = mod.build_filter(native, groups)[1]
     assert "@timer" not in used
-    _, used = mod.build_filter(native, groups, arch=native | {"openat"})
+    used = mod.build_filter(native, groups, arch=native | {"openat"})[1]
     assert "@timer" in used
 
 
