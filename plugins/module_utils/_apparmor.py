@@ -61,8 +61,8 @@ def loaded_profiles(securityfs=None):
         line = line.rstrip()
         if not line.endswith(")") or " (" not in line:
             continue
-        name, _, mode = line.rpartition(" (")
-        result[name] = mode[:-1]
+        name, mode = line[:-1].rsplit(" (", 1)
+        result[name] = mode
     return result
 
 

@@ -22,7 +22,7 @@ description:
     validated and installed, and RV(loaded=false) says why; set O(require_loaded=true) to fail instead, before
     anything is written.
 author:
-  - noble.gohost contributors
+  - noble.gohost developers (@noble-gohost)
 options:
   name:
     description:
@@ -65,13 +65,15 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Validates the profile and reports what would change; writes and loads nothing.
     support: full
   diff_mode:
+    description: Shows the change of the profile file.
     support: full
 requirements:
   - apparmor_parser (Debian/Ubuntu package C(apparmor)) on the target
 notes:
-  - The parser message of a profile that does not parse is returned in RV(msg); nothing is written then.
+  - The parser's message of a profile that does not parse is the failure message; nothing is written then.
   - Profiles loaded under another name than the file defines are not touched.
 seealso:
   - name: AppArmor core policy reference
@@ -86,7 +88,7 @@ EXAMPLES = r"""
     content: "{{ lookup('ansible.builtin.template', 'service.apparmor.j2') }}"
     mode: enforce
 
-- name: Learn first: complain mode, read the denials from the journal, then enforce
+- name: Learn first (complain mode), read the denials from the journal, then enforce
   noble.gohost.apparmor_profile:
     name: gohost.api
     content: "{{ lookup('ansible.builtin.template', 'service.apparmor.j2') }}"

@@ -8,8 +8,8 @@ The image is made with ``mmdebstrap`` from this machine's own apt sources, read 
 ``tests/images/build.py`` does (only the entries of the host's own release are used; their addresses are passed on
 the command line and never written into any file). It holds what the tests need, so that nothing is installed in
 the VM at test time (software emulation is slow): the kernel, systemd, OpenSSH (key login only), AppArmor and its
-utilities, Python for Ansible, sudo and iproute2. systemd-networkd configures the virtio NIC by DHCP (qemu's
-user-mode network).
+utilities, Python for Ansible, sudo and iproute2. ifupdown gives the virtio NIC qemu's user-mode address
+statically.
 
 Output, cached by a hash of the recipe (a second call with the same recipe does nothing):
   .cache/vm/id_ed25519{,.pub}          the SSH key of the VM's root account (generated once)
@@ -39,20 +39,23 @@ DISK_SIZE = "4G"
 
 PACKAGES = [
     "linux-image-amd64", "initramfs-tools", "systemd", "systemd-sysv", "udev", "dbus", "openssh-server",
-    "apparmor", "apparmor-utils", "python3", "python3-apt", "sudo", "iproute2", "procps", "kmod",
+    "apparmor", "apparmor-utils", "python3", "python3-apt", "sudo", "iproute2", "ifupdown", "procps", "kmod",
     "ca-certificates",
 ]
 CMDLINE = ("root=/dev/vda rw rootfstype=ext4 apparmor=1 security=apparmor systemd.unified_cgroup_hierarchy=1 "
-           "console=ttyS0 quiet loglevel=3 mitigations=off")
+           "console=ttyS0 net.ifnames=0 quiet loglevel=3 mitigations=off")
 # Units that only slow a throwaway VM's boot down (and systemd-firstboot, which would wait for input).
 MASK = [
     "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "e2scrub_reap.service", "fstrim.timer",
     "man-db.timer", "systemd-firstboot.service", "getty@tty1.service", "systemd-networkd-wait-online.service",
-    "logrotate.timer", "dpkg-db-backup.timer",
+    "logrotate.timer", "dpkg-db-backup.timer", "serial-getty@ttyS0.service",
 ]
-NETWORK = "[Match]\\nName=en* eth*\\n\\n[Network]\\nDHCP=ipv4\\nLinkLocalAddressing=no\\nIPv6AcceptRA=no\\n"
+# qemu's user-mode network has fixed addresses (guest 10.0.2.15, gateway 10.0.2.2): a static ifupdown stanza for
+# eth0 (net.ifnames=0) comes up without waiting for udev or a DHCP exchange, which takes minutes on a loaded host
+# under emulation.
+NETWORK = "auto eth0\\niface eth0 inet static\\n  address 10.0.2.15/24\\n  gateway 10.0.2.2\\n"
 SSHD = "PasswordAuthentication no\\nKbdInteractiveAuthentication no\\nPermitRootLogin prohibit-password\\nUseDNS no\\n"
-INITRAMFS_MODULES = "virtio_pci\\nvirtio_blk\\next4\\n"
+INITRAMFS_MODULES = "virtio_pci\\nvirtio_blk\\nvirtio_net\\next4\\n"
 
 
 def customize_hooks(pubkey: str) -> list[str]:
@@ -60,8 +63,8 @@ def customize_hooks(pubkey: str) -> list[str]:
         'echo gohost-vm > "$1/etc/hostname"',
         'printf "127.0.1.1 gohost-vm\\n" >> "$1/etc/hosts"',
         'printf "/dev/vda / ext4 defaults,noatime 0 1\\n" > "$1/etc/fstab"',
-        f'printf "{NETWORK}" > "$1/etc/systemd/network/80-dhcp.network"',
-        'chroot "$1" systemctl enable --quiet systemd-networkd ssh',
+        f'printf "{NETWORK}" > "$1/etc/network/interfaces.d/eth0"',
+        'chroot "$1" systemctl enable --quiet networking ssh',
         f'printf "{SSHD}" > "$1/etc/ssh/sshd_config.d/gohost.conf"',
         'install -d -m 0700 "$1/root/.ssh"',
         f'echo "{pubkey}" > "$1/root/.ssh/authorized_keys" && chmod 0600 "$1/root/.ssh/authorized_keys"',
@@ -70,7 +73,8 @@ def customize_hooks(pubkey: str) -> list[str]:
         'rm -f "$1/etc/machine-id" && chroot "$1" systemd-machine-id-setup --print >/dev/null',
         # Persistent journal: the tests read denials from before a reboot too.
         'install -d "$1/var/log/journal"',
-        # A small initramfs with exactly the drivers of the VM: quicker to load and unpack under emulation.
+        # A small initramfs with exactly the drivers of the VM: quicker to load and unpack under emulation. virtio_net
+        # is loaded there too, so that eth0 exists before udev gets round to it.
         f'printf "{INITRAMFS_MODULES}" >> "$1/etc/initramfs-tools/modules"',
         'sed -i "s/^MODULES=.*/MODULES=list/" "$1/etc/initramfs-tools/initramfs.conf"',
         'chroot "$1" update-initramfs -u -k all',
@@ -87,7 +91,7 @@ def os_release(path: str = "/etc/os-release") -> dict:
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if "=" in line:
-                key, _, value = line.strip().partition("=")
+                key, _sep, value = line.strip().partition("=")
                 data[key] = value.strip('"')
     return data
 
@@ -103,7 +107,7 @@ def _deb822_entries(text: str) -> list[dict]:
             if line[0] in " \t" and last:
                 fields[last] += " " + line.strip()
                 continue
-            key, _, value = line.partition(":")
+            key, _sep, value = line.partition(":")
             last = key.strip().lower()
             fields[last] = value.strip()
         if fields.get("enabled", "yes").lower() == "no" or "deb" not in fields.get("types", "").split():

@@ -72,7 +72,8 @@ def wait_ssh(key: str, port: int, pid: int, timeout: float) -> bool:
         except OSError:
             return False
         try:
-            if subprocess.run(ssh_cmd(key, port, "true"), capture_output=True, timeout=15).returncode == 0:
+            if subprocess.run(ssh_cmd(key, port, "true"), capture_output=True, timeout=15,
+                              check=False).returncode == 0:
                 return True
         except subprocess.TimeoutExpired:
             pass
@@ -141,7 +142,7 @@ def up(name: str, memory: int, smp: int, timeout: float) -> dict:
         port = free_port()
         start = time.monotonic()
         launched = subprocess.run(qemu_command(status, run_dir, overlay, port, accel, memory, smp, seed),
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True, check=False)
         if launched.returncode != 0:
             if accel == "kvm" and len(accels) > 1:
                 log(f"{name}: qemu fails under KVM ({launched.stderr.strip().splitlines()[-1:]}); KVM marked "
@@ -180,7 +181,7 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGTERM)
     except OSError:
         return
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             os.kill(pid, 0)
         except OSError:
@@ -218,7 +219,7 @@ def main() -> int:
     p_up.add_argument("name")
     p_up.add_argument("--memory", type=int, default=int(os.environ.get("GOHOST_VM_MEMORY", "1536")))
     p_up.add_argument("--smp", type=int, default=int(os.environ.get("GOHOST_VM_SMP", "2")))
-    p_up.add_argument("--timeout", type=float, default=float(os.environ.get("GOHOST_VM_TIMEOUT", "240")))
+    p_up.add_argument("--timeout", type=float, default=float(os.environ.get("GOHOST_VM_TIMEOUT", "600")))
     p_down = sub.add_parser("down")
     p_down.add_argument("name")
     p_ssh = sub.add_parser("ssh")
@@ -237,7 +238,7 @@ def main() -> int:
         return 0
     with open(os.path.join(RUNS, args.name, "instance.json"), encoding="utf-8") as fh:
         info = json.load(fh)
-    return subprocess.run(ssh_cmd(info["identity_file"], info["port"], *args.cmd)).returncode
+    return subprocess.run(ssh_cmd(info["identity_file"], info["port"], *args.cmd), check=False).returncode
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def test_set_mode_rejects_other_modes():
 
 
 def test_loaded_profiles_parses_names_with_modes():
-    securityfs, _ = sys_paths("enabled")
+    securityfs = sys_paths("enabled")[0]
     loaded = _apparmor.loaded_profiles(securityfs)
     assert loaded["nvidia_modprobe//kmod"] == "enforce"
     assert loaded["gohost-old"] == "complain"
@@ -75,7 +75,7 @@ def test_loaded_profiles_parses_names_with_modes():
 
 
 def test_loaded_profiles_unreadable_is_empty():
-    securityfs, _ = sys_paths("nokernel")
+    securityfs = sys_paths("nokernel")[0]
     assert _apparmor.loaded_profiles(securityfs) == {}
 
 

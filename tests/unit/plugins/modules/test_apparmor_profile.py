@@ -85,14 +85,14 @@ class FakeParser(object):
             return 1, "", "AppArmor parser error for %s in profile %s at line 4: syntax error, unexpected TOK_ID\n" % (
                 path, path)
         if "--names" in args:
-            return 0, "".join(n + "\n" for n, _ in names), ""
+            return 0, "".join(n + "\n" for n, _mode in names), ""
         if "--skip-kernel-load" in args:
             return 0, "", ""
         loaded = self._loaded()
         if "--replace" in args:
             loaded.update(dict(names))
         elif "--remove" in args:
-            for name, _ in names:
+            for name, _mode in names:
                 loaded.pop(name, None)
         self._save(loaded)
         return 0, "", ""
