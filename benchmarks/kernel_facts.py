@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Time of one noble.gohost.kernel_facts run next to ansible.builtin.setup on this host.
 
@@ -33,7 +33,7 @@ def run_once(cmd, env):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--timing", action="store_true", help="kernel_facts with the clock timing probe on")
     parser.add_argument("--ansible", action="store_true", help="also time `ansible localhost -m` runs")
@@ -61,7 +61,7 @@ def main():
         times = dict((name, []) for name in cases)
         for name, cmd in cases.items():  # warm the page cache and __pycache__ once
             run_once(cmd, env)
-        for _ in range(opts.repeat):
+        for _round in range(opts.repeat):
             for name, cmd in cases.items():  # alternate, so load on the machine hits every case alike
                 times[name].append(run_once(cmd, env))
     print("host: %s, Python %s, %d runs each, alternating; timing probe %s"

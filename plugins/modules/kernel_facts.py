@@ -11,19 +11,20 @@ module: kernel_facts
 short_description: Kernel capability facts of a Go host, with evidence and readiness checks
 version_added: 1.0.0
 description:
-  - Reads what the running kernel really provides for Go services: cgroup v2, eBPF with BTF, io_uring, zswap,
-    the EEVDF scheduler, clocksources and the vDSO, the LSMs (AppArmor, lockdown, seccomp), Secure Boot, TPM,
+  - Reads what the running kernel really provides for Go services. This covers cgroup v2, eBPF with BTF, io_uring,
+    zswap, the EEVDF scheduler, clocksources and the vDSO, the LSMs (AppArmor, lockdown, seccomp), Secure Boot, TPM,
     module signing and the platform (VM, container, WSL2, Raspberry Pi, NVIDIA).
-  - Returns them as C(ansible_facts.gohost_kernel). Every reading is a probe C({value, source, reason}): the value,
-    where it was read, and C(value=null) with a C(reason) when it could not be read (missing file, permission,
-    not mounted). The module never fails because a probe is unavailable.
+  - Returns them as C(ansible_facts.gohost_kernel). Every reading is a probe C({value, source, reason}) with the
+    value, where it was read, and C(value=null) with a C(reason) when it could not be read (missing file,
+    permission, not mounted). The module never fails because a probe is unavailable.
   - Adds C(gohost_kernel.readiness), named checks of what a Go host needs, each C(pass), C(warn) or C(fail) with a
     sentence of why; roles use C(gohost_kernel.readiness.<name>.status) to skip what a platform cannot do.
-  - Pure Python standard library on the managed host; reads files only, except C(statfs), one C(io_uring_setup)
-    (the ring is closed at once) and the opt-in clock timing, all through ctypes and only when O(root=/).
+  - Pure Python standard library on the managed host. It reads files only, except C(statfs), one
+    C(io_uring_setup) (the ring is closed at once) and the opt-in clock timing, all through ctypes and only when
+    O(root=/).
   - See C(docs/kernel_facts.md) for every probe and check.
 author:
-  - noble.gohost developers
+  - noble.gohost developers (@noble-gohost)
 extends_documentation_fragment: []
 attributes: {}
 options:
@@ -72,7 +73,7 @@ options:
     type: int
     default: 100000
 notes:
-  - Facts only: never changes the host, so check mode and diff mode return the same facts.
+  - Facts only. It never changes the host, so check mode returns the same facts.
   - Some files need root (AppArmor profiles, C(/proc/1/environ), debugfs); without it those probes are null
     with C(reason=permission denied).
 """
