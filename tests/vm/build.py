@@ -36,6 +36,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 STATE = os.path.join(ROOT, ".cache", "vm")
 KEY = os.path.join(STATE, "id_ed25519")
 DISK_SIZE = "4G"
+# Bump when the build steps change in a way the hashed recipe (packages, hooks, command line, sources) does not show.
+RECIPE_VERSION = "1"
 
 PACKAGES = [
     "linux-image-amd64", "initramfs-tools", "systemd", "systemd-sysv", "udev", "dbus", "openssh-server",
@@ -155,9 +157,8 @@ def ensure_key() -> str:
 
 
 def recipe_hash(parts: list[str]) -> str:
-    digest = hashlib.sha256()
-    with open(os.path.abspath(__file__), "rb") as fh:
-        digest.update(fh.read())
+    """Hash of what goes into the image (not of this file: editing its comments must not cost a rebuild)."""
+    digest = hashlib.sha256(RECIPE_VERSION.encode())
     for part in parts:
         digest.update(part.encode())
     return digest.hexdigest()[:12]
@@ -184,7 +185,7 @@ def build() -> dict:
         return record({"built": False, "reason": f"this machine has no apt sources for {codename}"})
     pubkey = ensure_key()
     hooks = customize_hooks(pubkey)
-    digest = recipe_hash([codename, ",".join(PACKAGES), CMDLINE, DISK_SIZE, *hooks, *lines])
+    digest = recipe_hash([codename, ",".join(PACKAGES), CMDLINE, DISK_SIZE, *MASK, *hooks, *lines])
     out = os.path.join(STATE, digest)
     status = {"built": True, "hash": digest, "dir": out, "codename": codename,
               "base": os.path.join(out, "base.qcow2"), "kernel": os.path.join(out, "vmlinuz"),
@@ -223,6 +224,10 @@ def build() -> dict:
         shutil.rmtree(out, ignore_errors=True)
         os.rename(stage, out)
     log(f"built {digest} in {time.monotonic() - start:.0f}s")
+    # Images of older recipes are never booted again.
+    for old in glob.glob(os.path.join(STATE, "[0-9a-f]" * 12)):
+        if old != out:
+            shutil.rmtree(old, ignore_errors=True)
     return record(status)
 
 

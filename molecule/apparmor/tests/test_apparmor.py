@@ -1,6 +1,4 @@
 """The apparmor scenario, in the VM after converge, the complain-then-enforce run and a reboot (side_effect.yml)."""
-import json
-
 import pytest
 
 SERVICES = {"probe": (8089, "enforce"), "quiet": (8091, "enforce"), "noisy": (8090, "complain")}
@@ -91,6 +89,8 @@ def test_kernel_facts_agree_with_the_kernel(host):
     kernel = facts["gohost_kernel"]
     assert kernel["readiness"]["apparmor"]["status"] == "pass", kernel["readiness"]["apparmor"]
     assert kernel["readiness"]["cgroup_v2_unified"]["status"] == "pass", kernel["readiness"]["cgroup_v2_unified"]
+    # ... and agree with what the VM's kernel says itself.
+    assert kernel["security"]["apparmor_enabled"]["value"] is True
     assert host.file("/sys/module/apparmor/parameters/enabled").content_string.strip() == "Y"
+    assert kernel["cgroup"]["mode"]["value"] == "unified"
     assert host.check_output("stat -fc %%T /sys/fs/cgroup") == "cgroup2fs"
-    json.dumps(kernel)  # serialisable
