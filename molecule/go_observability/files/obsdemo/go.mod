@@ -1,0 +1,3 @@
+module example.com/obsdemo
+
+go 1.21
