@@ -1,0 +1,212 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The update script of the apt_mirror role (roles/apt_mirror/files/gohost_apt_mirror.py) against a fake aptly
+that keeps mirrors, snapshots and publications in memory: naming, the noble defaults, the order update ->
+snapshot -> publish, nothing published after a failed update, pruning, rollback."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import json
+import os
+import re
+
+import pytest
+import yaml
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
+SPEC = importlib.util.spec_from_file_location(
+    "gohost_apt_mirror", os.path.join(ROOT, "roles", "apt_mirror", "files", "gohost_apt_mirror.py"))
+gam = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(gam)
+
+
+class Proc(object):
+    def __init__(self, rc=0, out=""):
+        self.returncode = rc
+        self.stdout = out
+
+
+class FakeAptly(gam.Aptly):
+    """In-memory aptly: `fail_update` maps a mirror name to the output of a failing `mirror update`."""
+
+    def __init__(self, config, fail_update=None):
+        super().__init__(config)
+        self.calls = []
+        self.mirrors_db = {}
+        self.snaps = []
+        self.pubs = {}
+        self.fail_update = fail_update or {}
+
+    def run(self, *args, check=True):
+        args = [a for a in args if a != "-json"]
+        self.calls.append(args)
+        opts = [a for a in args[2:] if a.startswith("-")]
+        pos = [a for a in args[2:] if not a.startswith("-")]
+        cmd = tuple(args[:2])
+        out, rc = "", 0
+        if cmd == ("mirror", "list"):
+            out = json.dumps([{"Name": n, "Distribution": m["Distribution"], "Components": m["Components"]}
+                              for n, m in self.mirrors_db.items()])
+        elif cmd == ("mirror", "show"):
+            out = json.dumps(self.mirrors_db[pos[0]])
+        elif cmd == ("mirror", "create"):
+            flags = dict(o.lstrip("-").split("=", 1) if "=" in o else (o.lstrip("-"), True) for o in opts)
+            self.mirrors_db[pos[0]] = {"Name": pos[0], "ArchiveRoot": pos[1], "Distribution": pos[2],
+                                       "Components": pos[3:], "Filter": flags.get("filter", ""),
+                                       "FilterWithDeps": bool(flags.get("filter-with-deps")),
+                                       "Architectures": flags["architectures"].split(","),
+                                       "DownloadUdebs": False, "DownloadSources": False}
+        elif cmd == ("mirror", "edit"):
+            flags = dict(o.lstrip("-").split("=", 1) if "=" in o else (o.lstrip("-"), True) for o in opts)
+            self.mirrors_db[pos[0]]["Filter"] = flags.get("filter", "")
+        elif cmd == ("mirror", "update"):
+            if pos[0] in self.fail_update:
+                rc, out = 1, self.fail_update[pos[0]]
+        elif cmd == ("snapshot", "list"):
+            out = json.dumps([{"Name": n} for n in self.snaps])
+        elif cmd == ("snapshot", "create"):
+            self.snaps.append(pos[0])
+        elif cmd == ("snapshot", "drop"):
+            self.snaps.remove(pos[0])
+        elif cmd == ("publish", "list"):
+            out = json.dumps([{"Prefix": k[0], "Distribution": k[1],
+                               "Sources": [{"Component": c, "Name": n} for c, n in v.items()]}
+                              for k, v in self.pubs.items()])
+        elif cmd == ("publish", "snapshot"):
+            comps = [o.split("=", 1)[1] for o in opts if o.startswith("-component=")][0].split(",")
+            dist = [o.split("=", 1)[1] for o in opts if o.startswith("-distribution=")][0]
+            self.pubs[(pos[-1], dist)] = dict(zip(comps, pos[:-1]))
+        elif cmd == ("publish", "switch"):
+            comps = [o.split("=", 1)[1] for o in opts if o.startswith("-component=")][0].split(",")
+            self.pubs[(pos[1], pos[0])] = dict(zip(comps, pos[2:]))
+        if check and rc:
+            raise gam.MirrorError("failed: %s" % out)
+        return Proc(rc, out)
+
+
+CONFIG = {"root": "/var/lib/aptly", "aptly_config": "/etc/aptly.conf", "gnupghome": "/g", "signing_key": "F" * 40,
+          "keep": 2, "acquire_by_hash": True, "archives": [
+              {"name": "probe", "url": "http://127.0.0.1:8079/", "distributions": ["stable"],
+               "components": ["main", "extra"], "keyrings": ["/srv/up.gpg"]},
+              {"name": "debian", "url": "http://deb.example/debian", "distributions": ["bookworm"],
+               "keyrings": ["/k.gpg"], "filter": "hello", "filter_with_deps": True}]}
+
+
+def test_noble_defaults_expand_to_one_prefix():
+    with open(os.path.join(ROOT, "roles", "apt_mirror", "defaults", "main.yml"), encoding="utf-8") as fh:
+        defaults = yaml.safe_load(fh)
+    pubs = gam.expand({"archives": defaults["apt_mirror_archives"],
+                       "architectures": defaults["apt_mirror_architectures"]})
+    assert [(p["prefix"], p["distribution"]) for p in pubs] == [
+        ("ubuntu", "noble"), ("ubuntu", "noble-updates"), ("ubuntu", "noble-security")]
+    assert [m["name"] for m in pubs[2]["mirrors"]] == [
+        "ubuntu-security-noble-security-main", "ubuntu-security-noble-security-restricted",
+        "ubuntu-security-noble-security-universe", "ubuntu-security-noble-security-multiverse"]
+    assert pubs[2]["mirrors"][0]["url"] == "http://security.ubuntu.com/ubuntu"
+    assert all(m["keyrings"] == ["/usr/share/keyrings/ubuntu-archive-keyring.gpg"] and m["architectures"] == ["amd64"]
+               for p in pubs for m in p["mirrors"])
+
+
+def test_same_prefix_and_distribution_twice_is_refused():
+    cfg = {"archives": [{"name": "a", "url": "http://a/", "distributions": ["x"], "prefix": "p"},
+                        {"name": "b", "url": "http://b/", "distributions": ["x"], "prefix": "p"}]}
+    with pytest.raises(gam.MirrorError, match="archives a and b both publish p/x"):
+        gam.expand(cfg)
+
+
+def test_first_update_creates_snapshots_then_publishes():
+    aptly = FakeAptly(CONFIG)
+    res = gam.cmd_update(aptly, gam.expand(CONFIG), CONFIG)
+    kinds = [tuple(c[:2]) for c in aptly.calls]
+    assert kinds.index(("mirror", "update")) < kinds.index(("snapshot", "create")) < kinds.index(("publish", "snapshot"))
+    assert max(i for i, k in enumerate(kinds) if k == ("mirror", "update")) < kinds.index(("snapshot", "create"))
+    assert re.match(r"^\d{8}T\d{6}Z$", res["stamp"])
+    assert aptly.pubs[("probe", "stable")] == {"main": "probe-stable-main-" + res["stamp"],
+                                               "extra": "probe-stable-extra-" + res["stamp"]}
+    create = [c for c in aptly.calls if c[:2] == ["mirror", "create"] and "debian-bookworm-main" in c][0]
+    assert "-filter=hello" in create and "-filter-with-deps" in create and "-keyring=/k.gpg" in create
+    publish = [c for c in aptly.calls if c[:2] == ["publish", "snapshot"]][0]
+    assert "-acquire-by-hash" in publish and "-gpg-key=" + "F" * 40 in publish and "-architectures=amd64" in publish
+    update = [c for c in aptly.calls if c[:2] == ["mirror", "update"]][0]
+    assert "-keyring=/srv/up.gpg" in update
+    assert res["all_published"] and res["changed"]
+
+
+def test_failed_update_publishes_nothing_and_says_why():
+    aptly = FakeAptly(CONFIG)
+    first = gam.cmd_update(aptly, gam.expand(CONFIG), CONFIG)
+    pubs, snaps = dict(aptly.pubs), list(aptly.snaps)
+    aptly.fail_update = {"debian-bookworm-main": "gpgv: Can't check signature: No public key\n"
+                                                 "ERROR: unable to update: verification of detached signature failed"}
+    aptly.calls = []
+    with pytest.raises(gam.MirrorError) as err:
+        gam.cmd_update(aptly, gam.expand(CONFIG), CONFIG)
+    msg = str(err.value)
+    assert "upstream Release of http://deb.example/debian bookworm failed signature verification against " \
+           "keyring(s) /k.gpg" in msg
+    assert "nothing was published" in msg and "No public key" in msg
+    assert aptly.pubs == pubs and aptly.snaps == snaps
+    assert not [c for c in aptly.calls if c[0] in ("snapshot", "publish") and c[1] != "list"]
+    assert first["stamp"]
+
+
+def test_download_failure_message():
+    aptly = FakeAptly(CONFIG, fail_update={"probe-stable-main": "ERROR: unable to update: HTTP code 404"})
+    with pytest.raises(gam.MirrorError, match=r"updating mirror probe-stable-main .* failed; nothing was published"):
+        gam.cmd_update(aptly, gam.expand(CONFIG), CONFIG)
+    assert aptly.pubs == {}
+
+
+def test_switch_prune_and_rollback(monkeypatch):
+    aptly = FakeAptly(CONFIG)
+    pubs = gam.expand(CONFIG)
+    stamps = iter(["20260101T000000Z", "20260102T000000Z", "20260103T000000Z"])
+
+    class Clock(object):
+        @staticmethod
+        def now(tz=None):
+            class T(object):
+                @staticmethod
+                def strftime(fmt):
+                    return next(stamps)
+            return T()
+
+    monkeypatch.setattr(gam.datetime, "datetime", Clock)
+    for _ in range(3):
+        gam.cmd_update(aptly, pubs, CONFIG)
+    assert [c for c in aptly.calls if c[:2] == ["publish", "switch"]]
+    # keep=2: the oldest snapshots are gone, the published ones stay
+    assert sorted({s.rsplit("-", 1)[1] for s in aptly.snaps}) == ["20260102T000000Z", "20260103T000000Z"]
+    assert ["db", "cleanup"] in [c[:2] for c in aptly.calls]
+    res = gam.cmd_rollback(aptly, pubs, "20260102T000000Z")
+    assert res["changed"] and {v["stamp"] for v in res["published"].values()} == {"20260102T000000Z"}
+    assert not gam.cmd_rollback(aptly, pubs, "20260102T000000Z")["changed"]
+    with pytest.raises(gam.MirrorError, match="has no snapshot 20260101T000000Z; it has: 20260102T000000Z, "
+                                              "20260103T000000Z"):
+        gam.cmd_rollback(aptly, pubs, "20260101T000000Z")
+    with pytest.raises(gam.MirrorError, match="is not a snapshot stamp"):
+        gam.cmd_rollback(aptly, pubs, "yesterday")
+
+
+def test_sync_edits_a_changed_filter():
+    aptly = FakeAptly(CONFIG)
+    pubs = gam.expand(CONFIG)
+    assert gam.sync(aptly, pubs)
+    assert gam.sync(aptly, pubs) == []
+    cfg = json.loads(json.dumps(CONFIG))
+    cfg["archives"][1]["filter"] = "hello | curl"
+    assert gam.sync(aptly, gam.expand(cfg)) == ["debian-bookworm-main"]
+    assert aptly.mirrors_db["debian-bookworm-main"]["Filter"] == "hello | curl"
+
+
+def test_main_prints_json_failure(tmp_path, capsys):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"root": str(tmp_path), "archives": [{"name": "a", "url": "http://a/",
+                                                                  "distributions": ["x"], "prefix": "p"},
+                                                                 {"name": "b", "url": "http://b/",
+                                                                  "distributions": ["x"], "prefix": "p"}]}))
+    assert gam.main(["--config", str(cfg), "status"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["failed"] and "both publish p/x" in out["msg"]
