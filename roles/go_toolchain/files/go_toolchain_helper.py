@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import fnmatch
 import glob
 import hashlib
 import io
@@ -182,8 +183,11 @@ def open_source(src):
         raise Failure("cannot read %s: %s" % (src, exc))
 
 
-def module_h1(zf):
-    """The Go module hash (golang.org/x/mod/sumdb/dirhash Hash1) of an open module zip."""
+def module_h1(zf, sink=None):
+    """The Go module hash (golang.org/x/mod/sumdb/dirhash Hash1) of an open module zip.
+
+    With `sink(info)` returning a writable file (or None), each member is also written out in the same pass.
+    """
     lines = []
     for info in zf.infolist():
         if info.is_dir():
@@ -191,9 +195,16 @@ def module_h1(zf):
         if "\n" in info.filename:
             raise Failure("module zip holds a file name with a newline: %r" % info.filename)
         digest = hashlib.sha256()
-        with zf.open(info) as fh:
-            for block in iter(lambda: fh.read(CHUNK), b""):
-                digest.update(block)
+        out = sink(info) if sink else None
+        try:
+            with zf.open(info) as fh:
+                for block in iter(lambda: fh.read(CHUNK), b""):
+                    digest.update(block)
+                    if out is not None:
+                        out.write(block)
+        finally:
+            if out is not None:
+                out.close()
         lines.append((info.filename, digest.hexdigest()))
     summary = hashlib.sha256()
     for name, hexdigest in sorted(lines):
@@ -239,13 +250,13 @@ def read_zip(src, dest_dir):
     return path, digest.hexdigest()
 
 
-def check_zip(zf, expected_kind, expected, module_prefix, name):
-    h1 = module_h1(zf)
-    if expected_kind == "h1" and h1 != expected:
-        raise Failure(describe_mismatch(name, expected, h1))
+def check_zip(zf, expected_kind, expected, module_prefix, name, sink=None):
     for info in zf.infolist():
         if not info.filename.startswith(module_prefix):
             raise Failure("%s: %r is outside %s" % (name, info.filename, module_prefix))
+    h1 = module_h1(zf, sink)
+    if expected_kind == "h1" and h1 != expected:
+        raise Failure(describe_mismatch(name, expected, h1))
     return h1
 
 
@@ -296,21 +307,29 @@ def unpack_tar(src, dest):
     return digest.hexdigest(), rc, err
 
 
-def unpack_zip(zf, dest, prefix):
-    for info in zf.infolist():
+def zip_sink(dest, prefix):
+    """A sink for module_h1 that unpacks a module zip below `dest` (the zip's files are then hashed and written in
+    one pass; the caller removes `dest` when the hash does not match)."""
+    def sink(info):
         rel = info.filename[len(prefix):]
         if not rel or rel.startswith("/") or ".." in rel.split("/"):
             raise Failure("unsafe path in module zip: %r" % info.filename)
         target = os.path.join(dest, rel)
-        if info.is_dir():
-            os.makedirs(target, exist_ok=True)
-            continue
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with zf.open(info) as fh, open(target, "wb") as out:
-            shutil.copyfileobj(fh, out, CHUNK)
-        # Module zips do not keep file modes: programs live in bin/ and pkg/tool/ (as the go command assumes).
-        executable = rel.startswith("bin/") or rel.startswith("pkg/tool/") or (info.external_attr >> 16) & 0o111
-        os.chmod(target, 0o755 if executable else 0o644)
+        # Module zips keep no file modes: programs are what the go command makes executable after a toolchain
+        # download (cmd/go/internal/toolchain): bin/*, pkg/tool/*, lib/**/go_*_*_exec.
+        executable = (rel.startswith("bin/") or rel.startswith("pkg/tool/")
+                      or (rel.startswith("lib/") and fnmatch.fnmatch(os.path.basename(rel), "go_?*_?*_exec")))
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o755 if executable else 0o644)
+        return os.fdopen(fd, "wb")
+    return sink
+
+
+def restore_go_mod(dest):
+    """Module zips cannot hold a go.mod below the root: golang.org/toolchain stores them as _go.mod."""
+    for dirpath, _dirs, files in os.walk(dest):
+        if "_go.mod" in files and "go.mod" not in files:
+            shutil.copyfile(os.path.join(dirpath, "_go.mod"), os.path.join(dirpath, "go.mod"))
 
 
 def go_version_of(goroot):
@@ -367,8 +386,8 @@ def cmd_install(args):
             if kind == "sha256" and sha256 != expected:
                 raise Failure(describe_mismatch(name, "sha256:" + expected, "sha256:" + sha256))
             with zipfile.ZipFile(zip_path) as zf:
-                h1 = check_zip(zf, kind, expected, args.module_prefix, name)
-                unpack_zip(zf, tmp, args.module_prefix)
+                h1 = check_zip(zf, kind, expected, args.module_prefix, name, zip_sink(tmp, args.module_prefix))
+            restore_go_mod(tmp)
             identity = {"archive": name, "sha256": sha256, "h1": h1}
         else:
             if kind == "h1":
@@ -490,6 +509,27 @@ def cmd_selftest(args):
     return {"changed": False, "builds": results}
 
 
+def cmd_link(args):
+    """Point each symlink (dest=target pairs) at its target: a new link is renamed over the old one (atomic)."""
+    changed = []
+    for pair in args.pair:
+        dest, _, target = pair.partition("=")
+        if os.path.islink(dest) and os.readlink(dest) == target:
+            continue
+        if os.path.lexists(dest) and not os.path.islink(dest):
+            raise Failure("%s exists and is not a symlink; nothing was replaced" % dest)
+        changed.append(dest)
+        if args.check:
+            continue
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        tmp = "%s.tmp-%d" % (dest, os.getpid())
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(target, tmp)
+        os.rename(tmp, dest)
+    return {"changed": bool(changed), "links": changed}
+
+
 def run_or_fail(argv, what, **kwargs):
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False, **kwargs)
     if proc.returncode != 0:
@@ -506,6 +546,9 @@ def main(argv=None):
     probe.add_argument("--file", action="append", default=[])
     probe.add_argument("--package", action="append", default=[])
     probe.add_argument("--libgo", action="store_true")
+    link = sub.add_parser("link")
+    link.add_argument("--pair", action="append", default=[], help="DEST=TARGET")
+    link.add_argument("--check", action="store_true")
     selftest = sub.add_parser("selftest")
     selftest.add_argument("--go", required=True)
     selftest.add_argument("--cross-cc", default="{}")
@@ -524,9 +567,10 @@ def main(argv=None):
         cmd.add_argument("--bootstrap", default="")
         cmd.add_argument("--remove-src", action="store_true")
     args = parser.parse_args(argv)
+    os.umask(0o022)  # what is installed must be readable by everyone, whatever the caller's umask
     try:
         result = {"probe": cmd_probe, "verify": cmd_verify, "install": cmd_install, "build": cmd_build,
-                  "selftest": cmd_selftest}[args.command](args)
+                  "selftest": cmd_selftest, "link": cmd_link}[args.command](args)
     except Failure as exc:
         print(json.dumps({"failed": True, "msg": str(exc)}))
         return 1
