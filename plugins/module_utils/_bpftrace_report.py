@@ -263,7 +263,7 @@ def summarise(parsed, program, syscall_names=None, top=10):
         figures["threads"] = parsed["maps"].get("@threads_seen", 0)
         if figures.get("samples"):
             findings.append("%d times a thread of the service became runnable and waited for a CPU; half waited "
-                            "less than %s %s, 9 in 10 less than %s %s, 99 in 100 less than %s %s (average %s %s)."
+                            "at most %s %s, 9 in 10 at most %s %s, 99 in 100 at most %s %s (average %s %s)."
                             % (figures["samples"], figures["p50"], unit_word, figures["p90"], unit_word,
                                figures["p99"], unit_word, figures.get("average"), unit_word))
             slow = share_at_least(main, 1024)
