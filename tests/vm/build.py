@@ -8,8 +8,8 @@ The image is made with ``mmdebstrap`` from this machine's own apt sources, read 
 ``tests/images/build.py`` does (only the entries of the host's own release are used; their addresses are passed on
 the command line and never written into any file). It holds what the tests need, so that nothing is installed in
 the VM at test time (software emulation is slow): the kernel, systemd, OpenSSH (key login only), AppArmor and its
-utilities, Python for Ansible, sudo and iproute2. ifupdown gives the virtio NIC qemu's user-mode address
-statically.
+utilities, Python for Ansible, sudo and iproute2. A oneshot unit gives eth0 qemu's user-mode address statically,
+without waiting for udev.
 
 Output, cached by a hash of the recipe (a second call with the same recipe does nothing):
   .cache/vm/id_ed25519{,.pub}          the SSH key of the VM's root account (generated once)
@@ -41,7 +41,7 @@ RECIPE_VERSION = "1"
 
 PACKAGES = [
     "linux-image-amd64", "initramfs-tools", "systemd", "systemd-sysv", "udev", "dbus", "openssh-server",
-    "apparmor", "apparmor-utils", "python3", "python3-apt", "sudo", "iproute2", "ifupdown", "procps", "kmod",
+    "apparmor", "apparmor-utils", "python3", "python3-apt", "sudo", "iproute2", "procps", "kmod",
     "ca-certificates",
 ]
 CMDLINE = ("root=/dev/vda rw rootfstype=ext4 apparmor=1 security=apparmor systemd.unified_cgroup_hierarchy=1 "
@@ -52,21 +52,37 @@ MASK = [
     "man-db.timer", "systemd-firstboot.service", "getty@tty1.service", "systemd-networkd-wait-online.service",
     "logrotate.timer", "dpkg-db-backup.timer", "serial-getty@ttyS0.service",
 ]
-# qemu's user-mode network has fixed addresses (guest 10.0.2.15, gateway 10.0.2.2): a static ifupdown stanza for
-# eth0 (net.ifnames=0) comes up without waiting for udev or a DHCP exchange, which takes minutes on a loaded host
-# under emulation.
-NETWORK = "auto eth0\\niface eth0 inet static\\n  address 10.0.2.15/24\\n  gateway 10.0.2.2\\n"
+# qemu's user-mode network has fixed addresses (guest 10.0.2.15, gateway 10.0.2.2). This unit sets them as soon as
+# the kernel has eth0 (net.ifnames=0; virtio_net is loaded by the initramfs): ifupdown and systemd-networkd both
+# wait for udev first, which under emulation on a loaded machine takes minutes or times out (ifupdown-pre's
+# `udevadm settle`), and then sshd never gets a network.
+NETWORK_UNIT = """[Unit]
+Description=Static address of qemu's user-mode network (no wait for udev)
+DefaultDependencies=no
+After=local-fs.target
+Before=network.target ssh.service
+Wants=network.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'for i in $$(seq 1 1200); do [ -e /sys/class/net/eth0 ] && break; sleep 0.5; done; \\
+  ip link set lo up; ip link set eth0 up; ip addr replace 10.0.2.15/24 dev eth0; ip route replace default via 10.0.2.2'
+
+[Install]
+WantedBy=sysinit.target
+"""
 SSHD = "PasswordAuthentication no\\nKbdInteractiveAuthentication no\\nPermitRootLogin prohibit-password\\nUseDNS no\\n"
 INITRAMFS_MODULES = "virtio_pci\\nvirtio_blk\\nvirtio_net\\next4\\n"
 
 
-def customize_hooks(pubkey: str) -> list[str]:
+def customize_hooks(pubkey: str, unit_file: str) -> list[str]:
     return [
         'echo gohost-vm > "$1/etc/hostname"',
         'printf "127.0.1.1 gohost-vm\\n" >> "$1/etc/hosts"',
         'printf "/dev/vda / ext4 defaults,noatime 0 1\\n" > "$1/etc/fstab"',
-        f'printf "{NETWORK}" > "$1/etc/network/interfaces.d/eth0"',
-        'chroot "$1" systemctl enable --quiet networking ssh',
+        f"upload {unit_file} /etc/systemd/system/gohost-net.service",
+        'chroot "$1" systemctl enable --quiet gohost-net ssh',
         f'printf "{SSHD}" > "$1/etc/ssh/sshd_config.d/gohost.conf"',
         'install -d -m 0700 "$1/root/.ssh"',
         f'echo "{pubkey}" > "$1/root/.ssh/authorized_keys" && chmod 0600 "$1/root/.ssh/authorized_keys"',
@@ -184,8 +200,11 @@ def build() -> dict:
     if not lines:
         return record({"built": False, "reason": f"this machine has no apt sources for {codename}"})
     pubkey = ensure_key()
-    hooks = customize_hooks(pubkey)
-    digest = recipe_hash([codename, ",".join(PACKAGES), CMDLINE, DISK_SIZE, *MASK, *hooks, *lines])
+    unit_file = os.path.join(STATE, "gohost-net.service")
+    with open(unit_file, "w", encoding="utf-8") as fh:
+        fh.write(NETWORK_UNIT)
+    hooks = customize_hooks(pubkey, unit_file)
+    digest = recipe_hash([codename, ",".join(PACKAGES), CMDLINE, DISK_SIZE, NETWORK_UNIT, *MASK, *hooks, *lines])
     out = os.path.join(STATE, digest)
     status = {"built": True, "hash": digest, "dir": out, "codename": codename,
               "base": os.path.join(out, "base.qcow2"), "kernel": os.path.join(out, "vmlinuz"),
