@@ -54,8 +54,8 @@ def expand(config):
         for dist in archive["distributions"]:
             key = (prefix, dist)
             if key in by_key:
-                raise MirrorError("archives %s and %s both publish %s/%s" % (by_key[key]["archive"], archive["name"],
-                                                                           prefix, dist))
+                raise MirrorError("archives %s and %s both publish %s/%s"
+                                  % (by_key[key]["archive"], archive["name"], prefix, dist))
             pub = {"archive": archive["name"], "prefix": prefix, "distribution": dist, "architectures": archs,
                    "mirrors": []}
             by_key[key] = pub
@@ -149,8 +149,8 @@ def sync(aptly, publishes):
         for mirror in pub["mirrors"]:
             shown = existing.get(mirror["name"])
             if shown is None:
-                log("creating mirror %s (%s %s %s)" % (mirror["name"], mirror["url"], mirror["distribution"],
-                                                        mirror["component"]))
+                log("creating mirror %s (%s %s %s)"
+                    % (mirror["name"], mirror["url"], mirror["distribution"], mirror["component"]))
                 proc = aptly.run("mirror", "create", *(mirror_flags(mirror) + [
                     mirror["name"], mirror["url"], mirror["distribution"], mirror["component"]]), check=False)
                 if proc.returncode != 0:

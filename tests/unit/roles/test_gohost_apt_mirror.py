@@ -203,10 +203,9 @@ def test_sync_edits_a_changed_filter():
 
 def test_main_prints_json_failure(tmp_path, capsys):
     cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"root": str(tmp_path), "archives": [{"name": "a", "url": "http://a/",
-                                                                  "distributions": ["x"], "prefix": "p"},
-                                                                 {"name": "b", "url": "http://b/",
-                                                                  "distributions": ["x"], "prefix": "p"}]}))
+    archives = [{"name": "a", "url": "http://a/", "distributions": ["x"], "prefix": "p"},
+                {"name": "b", "url": "http://b/", "distributions": ["x"], "prefix": "p"}]
+    cfg.write_text(json.dumps({"root": str(tmp_path), "archives": archives}))
     assert gam.main(["--config", str(cfg), "status"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["failed"] and "both publish p/x" in out["msg"]
