@@ -15,7 +15,7 @@ description:
     and/or arbitrary journal fields, between O(since) and O(until), from the system journal or a log namespace.
   - When an entry's C(MESSAGE) is a JSON line written by go.uber.org/zap (a JSON object with the message and level
     keys), its keys are mapped into journal fields the way the native journal core of C(examples/zap-service)
-    writes them, so an entry reads the same whichever way the service logs. The mapping is in C(docs/journald.md):
+    writes them, so an entry reads the same whichever way the service logs. The mapping is in C(docs/journald.md), in short
     level to C(PRIORITY) (debug 7, info 6, warn 4, error 3, dpanic/panic/fatal 2) and C(ZAP_LEVEL), message to
     C(MESSAGE), caller to C(CODE_FILE)/C(CODE_LINE), function to C(CODE_FUNC), other keys upper-cased with every
     character outside C([A-Z0-9_]) replaced by C(_).
@@ -23,7 +23,7 @@ description:
     needs no jmespath library; the controller does).
   - Reads only; never changes the host.
 author:
-  - noble.gohost developers
+  - noble.gohost developers (@noble-gohost)
 attributes:
   check_mode:
     support: full
@@ -44,7 +44,7 @@ options:
     description:
       - Journal fields to match, C(FIELD -> value) or C(FIELD -> [values]); values of one field are alternatives,
         different fields must all match. Field names are upper-case letters, digits and C(_).
-      - Matched against what the journal stored, before zap JSON is parsed: to match a field inside zap JSON on
+      - Matched against what the journal stored, before zap JSON is parsed; to match a field inside zap JSON on
         stdout, use O(query).
     type: dict
   since:
@@ -71,37 +71,38 @@ options:
     description: Parse zap JSON found in C(MESSAGE).
     type: bool
     default: true
-  zap_keys:
+  zap_encoder:
     description:
-      - The keys of the zap JSON encoder, when the service changed them from zap's production encoder config.
+      - The keys of the service's zap JSON encoder (C(zapcore.EncoderConfig)), when they differ from zap's
+        production encoder config.
     type: dict
     suboptions:
-      message:
-        description: Message key.
+      message_key:
+        description: C(MessageKey).
         type: str
         default: msg
-      level:
-        description: Level key.
+      level_key:
+        description: C(LevelKey).
         type: str
         default: level
-      time:
-        description: Time key (mapped to C(ZAP_TS)).
+      time_key:
+        description: C(TimeKey) (mapped to C(ZAP_TS)).
         type: str
         default: ts
-      caller:
-        description: Caller key (C(file:line), mapped to C(CODE_FILE) and C(CODE_LINE)).
+      caller_key:
+        description: C(CallerKey) (C(file:line), mapped to C(CODE_FILE) and C(CODE_LINE)).
         type: str
         default: caller
-      function:
-        description: Caller function key (mapped to C(CODE_FUNC)).
+      function_key:
+        description: C(FunctionKey) (mapped to C(CODE_FUNC)).
         type: str
         default: func
-      logger:
-        description: Logger name key (mapped to C(ZAP_LOGGER)).
+      name_key:
+        description: C(NameKey), the logger name (mapped to C(ZAP_LOGGER)).
         type: str
         default: logger
-      stacktrace:
-        description: Stack trace key (mapped to C(ZAP_STACKTRACE)).
+      stacktrace_key:
+        description: C(StacktraceKey) (mapped to C(ZAP_STACKTRACE)).
         type: str
         default: stacktrace
   query:
@@ -218,8 +219,12 @@ from ansible_collections.noble.gohost.plugins.module_utils._journal import (
 )
 
 
+# zap_encoder suboption -> key of DEFAULT_ZAP_KEYS
+ENCODER_KEYS = {"message_key": "message", "level_key": "level", "time_key": "time", "caller_key": "caller",
+                "function_key": "function", "name_key": "logger", "stacktrace_key": "stacktrace"}
+
+
 def main():
-    key_spec = dict((k, dict(type="str", default=v)) for k, v in DEFAULT_ZAP_KEYS.items())
     module = AnsibleModule(
         argument_spec=dict(
             unit=dict(type="list", elements="str"),
@@ -231,7 +236,15 @@ def main():
             priority=dict(type="str"),
             namespace=dict(type="str"),
             parse_zap=dict(type="bool", default=True),
-            zap_keys=dict(type="dict", options=key_spec),
+            zap_encoder=dict(type="dict", options=dict(
+                message_key=dict(type="str", default="msg"),
+                level_key=dict(type="str", default="level"),
+                time_key=dict(type="str", default="ts"),
+                caller_key=dict(type="str", default="caller"),
+                function_key=dict(type="str", default="func"),
+                name_key=dict(type="str", default="logger"),
+                stacktrace_key=dict(type="str", default="stacktrace"),
+            )),
             query=dict(type="str"),
         ),
         supports_check_mode=True,
@@ -252,7 +265,9 @@ def main():
         except ValueError as exc:
             module.fail_json(msg="priority: %s" % exc)
     keys = dict(DEFAULT_ZAP_KEYS)
-    keys.update(dict((k, v) for k, v in (p["zap_keys"] or {}).items() if v))
+    for option, value in (p["zap_encoder"] or {}).items():
+        if value:
+            keys[ENCODER_KEYS[option]] = value
 
     journalctl = module.get_bin_path("journalctl", required=True)
     # With a priority filter the module must see every entry before it keeps the last `lines`.

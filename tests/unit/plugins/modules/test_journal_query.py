@@ -58,7 +58,7 @@ def test_match_and_namespace_become_arguments():
 
 def test_custom_zap_keys():
     out = '{"MESSAGE":"{\\"severity\\":\\"error\\",\\"message\\":\\"x\\"}","PRIORITY":"6"}\n'
-    result, _ = run({"zap_keys": {"level": "severity", "message": "message"}}, out=out)
+    result, _ = run({"zap_encoder": {"level_key": "severity", "message_key": "message"}}, out=out)
     assert result["entries"][0]["priority"] == 3
     assert result["entries"][0]["message"] == "x"
 
