@@ -60,7 +60,7 @@ def test_fleet_report_lists_the_host(host, facts):
     with open(os.path.join(REPORT, "fleet-report.html")) as handle:
         html = handle.read()
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "http" not in html.split("<body>")[0]
-    for check, result in facts["readiness"].items():
+    for check, result in entry["readiness"].items():
         assert 'class="status %s" data-check="%s"' % (result["status"], check) in html
     with open(os.path.join(REPORT, "fleet-report.md")) as handle:
         assert "| %s |" % name in handle.read()
