@@ -175,8 +175,8 @@ def render_hist_text(buckets, width=40):
     cwidth = max(len(str(b["count"])) for b in buckets)
     lines = []
     for label, bucket in zip(labels, buckets):
-        bar = "@" * int(round(bucket["count"] * width / float(peak)))
-        lines.append("%-*s %*d |%-*s|" % (lwidth, label, cwidth, bucket["count"], width, bar))
+        marks = "@" * int(round(bucket["count"] * width / float(peak)))
+        lines.append("%-*s %*d |%-*s|" % (lwidth, label, cwidth, bucket["count"], width, marks))
     return "\n".join(lines) + "\n"
 
 
@@ -281,8 +281,8 @@ def summarise(parsed, program, syscall_names=None, top=10):
         findings.append("%d voluntary context switches (the thread blocked: futex, epoll, sleep, I/O) and %d "
                         "involuntary ones (preempted while it still wanted to run) by %s thread(s)."
                         % (figures["voluntary_switches"], figures["involuntary_switches"], figures["threads"]))
-        sections.append({"title": "context switches", "table": [["voluntary", figures["voluntary_switches"]],
-                                                                 ["involuntary", figures["involuntary_switches"]]]})
+        table = [["voluntary", figures["voluntary_switches"]], ["involuntary", figures["involuntary_switches"]]]
+        sections.append({"title": "context switches", "table": table})
     elif program == "offcpu":
         by_stack = parsed["maps"].get("@offcpu_us_by_kstack") or {}
         total = parsed["maps"].get("@offcpu_total_us", 0)

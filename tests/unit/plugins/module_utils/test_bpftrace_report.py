@@ -103,8 +103,8 @@ def test_text_histogram_is_drawn_like_bpftrace():
     assert len(lines) == len(buckets)
     peak = max(b["count"] for b in buckets)
     for line, bucket in zip(lines, buckets):
-        bar = re.search(r"\|(@*) *\|$", line).group(1)
-        assert len(bar) == int(round(bucket["count"] * 20.0 / peak))
+        marks = re.search(r"\|(@*) *\|$", line).group(1)
+        assert len(marks) == int(round(bucket["count"] * 20.0 / peak))
         assert line.startswith(br.bucket_label(bucket))
     assert br.render_hist_text([]) == "(no samples)\n"
 
