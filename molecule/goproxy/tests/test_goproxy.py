@@ -7,7 +7,6 @@ import re
 import subprocess
 import time
 
-import pytest
 import testinfra
 
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,7 +29,7 @@ def run_mode_playbook(offline):
     proc = subprocess.run(
         ["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO, "mode.yml"),
          "-e", "goproxy_offline=%s" % ("true" if offline else "false")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, check=False)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=1200, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:]
     return proc.stdout
 
@@ -48,7 +47,7 @@ def download(clear_cache):
         CLIENT.check_output("go clean -modcache")
         assert not CLIENT.file("/root/go/pkg/mod/go.uber.org").exists
     start = time.time()
-    res = CLIENT.run("cd %s && timeout 300 go mod download -x all 2>&1" % WORK)
+    res = CLIENT.run("cd %s && timeout 300 go mod download all 2>&1" % WORK)
     return res.rc, time.time() - start, res.stdout + res.stderr
 
 
@@ -93,7 +92,7 @@ def test_retention_timer_is_active():
 
 def test_client_go_env_points_at_the_mirror():
     env = {name: CLIENT.check_output("go env %s" % name) for name in ("GOPROXY", "GOSUMDB")}
-    assert env["GOPROXY"] == MIRROR + ",off"
+    assert env["GOPROXY"] == MIRROR
     assert env["GOSUMDB"].endswith(" %s/sumdb/%s" % (MIRROR, env["GOSUMDB"].split()[0].split("+")[0]))
 
 
@@ -105,7 +104,7 @@ def test_online_download_through_the_mirror():
     assert "go.uber.org/multierr" in CLIENT.file(WORK + "/go.sum").content_string
     rc, _, out = download(clear_cache=True)
     assert rc == 0, out
-    assert MIRROR in out or "go.uber.org/zap" in CLIENT.check_output("ls /root/go/pkg/mod/cache/download/go.uber.org")
+    assert CLIENT.file("/root/go/pkg/mod/go.uber.org/zap@v1.28.0/logger.go").exists
     # The graph is in the mirror's cache now (asked without fetching).
     res = PROXY.run("curl -fsS -o /dev/null -H 'Disable-Module-Fetch: true' "
                     "http://127.0.0.1:8080/go.uber.org/zap/@v/v1.28.0.zip")
@@ -137,17 +136,13 @@ def test_offline_cache_survives_a_restart():
 
 def test_uncached_module_fails_fast_with_the_mirrors_error():
     start = time.time()
-    res = CLIENT.run("cd /tmp && timeout 60 env GOFLAGS=-mod=mod go mod download -json golang.org/x/mod@v0.25.0")
+    res = CLIENT.run("cd /tmp && timeout 60 go mod download golang.org/x/mod@v0.25.0")
     elapsed = time.time() - start
     assert res.rc != 0, res.stdout
     assert elapsed < 30, "the uncached module took %.0fs to fail" % elapsed
     out = res.stdout + res.stderr
-    assert "404 Not Found" in out, out
-    assert "GOPROXY=off" in out, out
+    # The mirror's answer, passed on by go: "reading <mirror>/...: 404 Not Found / server response: ...".
+    assert "%s/golang.org/x/mod/@v/v0.25.0.info: 404 Not Found" % MIRROR in out, out
+    assert "server response: not found" in out, out
 
 
-@pytest.fixture(scope="module", autouse=True)
-def back_online():
-    """Leave the mirror online for the next converge/verify."""
-    yield
-    run_mode_playbook(offline=False)
