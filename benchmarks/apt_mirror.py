@@ -95,7 +95,7 @@ def main():
         for label, text in sources.items():
             sh("rm -f /etc/apt/sources.list.d/* /etc/apt/sources.list && cat > /etc/apt/sources.list.d/bench.sources"
                " <<'EOF'\n%sEOF" % text)
-            runs = [timed("rm -rf /var/lib/apt/lists/* && apt-get update -qq --error-on=any") for _ in range(RUNS)]
+            runs = [timed("rm -rf /var/lib/apt/lists/* && apt-get update -qq --error-on=any") for _run in range(RUNS)]
             lists = sh("du -sk /var/lib/apt/lists | cut -f1").strip()
             results[label] = (statistics.median(runs), lists)
     finally:

@@ -309,7 +309,7 @@ def cmd_rollback(aptly, publishes, stamp):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--config", default="/etc/gohost-apt-mirror/config.json")
     parser.add_argument("--verbose", action="store_true", help="copy aptly's output to stderr (journald)")
     parser.add_argument("command", choices=["sync", "update", "rollback", "status"])
