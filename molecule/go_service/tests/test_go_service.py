@@ -143,7 +143,7 @@ def test_bad_rollout_is_rolled_back(host):
     env.setdefault("ANSIBLE_FORCE_COLOR", "0")
     proc = subprocess.run(
         ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], os.path.join(SCENARIO, "rollout_bad.yml")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, check=False)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=900, check=False)
     assert proc.returncode != 0, proc.stdout[-3000:]
     assert "failed its rollout" in proc.stdout, proc.stdout[-3000:]
     assert "was restored and restarted (ok)" in proc.stdout, proc.stdout[-3000:]
