@@ -21,11 +21,13 @@ description:
   - With O(min_go_version) it lists the executables built with an older Go in RV(outdated), which is how a fleet
     finds services still built with an unsupported release.
 author:
-  - noble.gohost developers
+  - noble.gohost developers (@noble-gohost)
 attributes:
   check_mode:
+    description: Reads only; runs the same in check mode.
     support: full
   diff_mode:
+    description: Nothing changes, so there is nothing to diff.
     support: none
 options:
   paths:
