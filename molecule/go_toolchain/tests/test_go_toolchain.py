@@ -66,7 +66,9 @@ def test_profile_and_fact(host):
 def test_cgo_and_cross_builds(host, cgo, goarch, cc, machine):
     work = "/tmp/gt-build-%s-%s" % (cgo, goarch)
     host.run("rm -rf %s && mkdir -p %s" % (work, work))
-    sh(host, "cd %s && printf 'module selftest\\n\\ngo 1.21\\n' > go.mod && cat > main.go <<'EOF'\n%s\nEOF" % (work, CGO_MAIN if cgo == "1" else "package main\nfunc main() {}\n"))
+    source = CGO_MAIN if cgo == "1" else "package main\nfunc main() {}\n"
+    sh(host, "cd %s && printf 'module selftest\\n\\ngo 1.21\\n' > go.mod && cat > main.go <<'EOF'\n%s\nEOF"
+       % (work, source))
     sh(host, "cd %s && CGO_ENABLED=%s GOARCH=%s %s go build -o out . " % (work, cgo, goarch, "CC=" + cc if cc else ""))
     header = sh(host, "readelf -h %s/out 2>/dev/null | grep Machine || od -An -tu2 -j18 -N2 %s/out" % (work, work))
     expected_num = {"AArch64": "183", "Advanced Micro Devices X86-64": "62"}[machine]
@@ -77,8 +79,8 @@ def test_cgo_and_cross_builds(host, cgo, goarch, cc, machine):
 
 def test_go_binary_info_reads_the_installed_go(host):
     """The module on the target agrees with `go version -m` about the toolchain's own go."""
-    result = host.ansible("noble.gohost.go_binary_info", "paths=/usr/local/lib/go/go1.25.5/bin min_go_version=1.26 include_modinfo=true",
-                          check=False)
+    result = host.ansible("noble.gohost.go_binary_info",
+                          "paths=/usr/local/lib/go/go1.25.5/bin min_go_version=1.26 include_modinfo=true", check=False)
     lines = sh(host, "go version -m /usr/local/lib/go/go1.25.5/bin/go").splitlines()
     got = [b for b in result["binaries"] if b["path"].endswith("/bin/go")][0]
     assert lines[0].endswith(": " + got["go_version"])

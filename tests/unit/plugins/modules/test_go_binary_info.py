@@ -28,9 +28,9 @@ needs_go = pytest.mark.skipif(GO is None, reason="no Go toolchain on this machin
 MAIN_GO = """package main
 
 import (
-	"fmt"
+    "fmt"
 
-	"example.com/dep"
+    "example.com/dep"
 )
 
 var version = "dev"
