@@ -34,7 +34,7 @@ NGINX_CONF = """server {
 
 def sh(cmd, check=True, capture=True):
     res = subprocess.run(cmd, shell=isinstance(cmd, str), stdout=subprocess.PIPE if capture else None,
-                         stderr=subprocess.STDOUT if capture else None, universal_newlines=True)
+                         stderr=subprocess.STDOUT if capture else None, universal_newlines=True, check=False)
     if check and res.returncode != 0:
         raise SystemExit("failed (%d): %s\n%s" % (res.returncode, cmd, res.stdout))
     return (res.stdout or "").strip()
@@ -84,7 +84,7 @@ def main():
               "-p Environment=GOPROXY=%s -p 'Environment=\"GOSUMDB=%s %s/sumdb/%s\"' /usr/local/bin/goproxy server "
               "--address 127.0.0.1:8080 --cacher-dir /var/cache/goproxy/modules "
               "'--proxied-sumdbs=%s %s/sumdb/%s'" % (upstream, sumdb, upstream, sumdb, sumdb, upstream, sumdb))
-        for _ in range(50):
+        for _attempt in range(50):
             if dexec("curl -fs -o /dev/null http://127.0.0.1:8080/sumdb/%s/supported" % sumdb, check=False) == "":
                 break
             time.sleep(0.2)
@@ -101,7 +101,7 @@ def main():
         pid = dexec("systemctl show -p MainPID --value goproxy")
         for clients in (1, 8):
             for label, url in (("goproxy", "http://127.0.0.1:8080"), ("nginx  ", "http://127.0.0.1:8081")):
-                runs = [timed_downloads(url, clients) for _ in range(args.rounds)]
+                runs = [timed_downloads(url, clients) for _round in range(args.rounds)]
                 print("warm cache, %d client(s), %s: median %.3f s (min %.3f, max %.3f, %d rounds)"
                       % (clients, label, statistics.median(runs), min(runs), max(runs), args.rounds))
         rss = dexec("awk '/^VmHWM|^VmRSS/ {print $1, $2, $3}' /proc/%s/status" % pid)

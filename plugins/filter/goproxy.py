@@ -93,7 +93,7 @@ def goproxy_gomod_requires(text, name="go.mod"):
                 continue
             verb, rest = block, line
         else:
-            verb, _, rest = line.partition(" ")
+            verb, _sep, rest = line.partition(" ")
             rest = rest.strip()
             if rest == "(":
                 block = verb

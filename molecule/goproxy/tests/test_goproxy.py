@@ -102,7 +102,7 @@ def test_online_download_through_the_mirror():
     res = CLIENT.run("cd %s && timeout 300 go mod tidy 2>&1" % WORK)
     assert res.rc == 0, res.stdout + res.stderr
     assert "go.uber.org/multierr" in CLIENT.file(WORK + "/go.sum").content_string
-    rc, _, out = download(clear_cache=True)
+    rc, _elapsed, out = download(clear_cache=True)
     assert rc == 0, out
     assert CLIENT.file("/root/go/pkg/mod/go.uber.org/zap@v1.28.0/logger.go").exists
     # The graph is in the mirror's cache now (asked without fetching).
@@ -118,7 +118,7 @@ def _q(text):
 def test_offline_mode_serves_the_cache():
     run_mode_playbook(offline=True)
     assert service_env(PROXY)["GOPROXY"] == "off"
-    rc, _, out = download(clear_cache=True)
+    rc, _elapsed, out = download(clear_cache=True)
     assert rc == 0, out
     assert CLIENT.file("/root/go/pkg/mod/go.uber.org/zap@v1.28.0/logger.go").exists
 
@@ -130,7 +130,7 @@ def test_offline_cache_survives_a_restart():
                     CLIENT.check_output("go env GOSUMDB").split()[0].split("+")[0]).rc != 0:
         assert time.time() < deadline, "goproxy did not answer after the restart"
         time.sleep(1)
-    rc, _, out = download(clear_cache=True)
+    rc, _elapsed, out = download(clear_cache=True)
     assert rc == 0, out
 
 
@@ -144,5 +144,3 @@ def test_uncached_module_fails_fast_with_the_mirrors_error():
     # The mirror's answer, passed on by go: "reading <mirror>/...: 404 Not Found / server response: ...".
     assert "%s/golang.org/x/mod/@v/v0.25.0.info: 404 Not Found" % MIRROR in out, out
     assert "server response: not found" in out, out
-
-
