@@ -8,7 +8,7 @@ set -euo pipefail
 version=$1
 key=${2:-upstream}
 export GNUPGHOME=/root/upstream-gnupg
-mkdir -p -m 0700 "$GNUPGHOME"
+mkdir -p "$GNUPGHOME" && chmod 0700 "$GNUPGHOME"
 for k in upstream rogue; do
   if ! gpg --batch --list-secret-keys "$k@upstream.test" >/dev/null 2>&1; then
     gpg --batch --passphrase '' --quick-gen-key "$k <$k@upstream.test>" ed25519 sign never 2>/dev/null
