@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """go_toolchain: role install time next to the floor (`sha256sum` + `tar -xzf` of the same archive on the same
 container), and the time of a second, no-change run. Prints numbers; never fails on speed.
 
@@ -71,10 +71,10 @@ def main():
                 fh.write("all:\n  hosts:\n    %s:\n      ansible_connection: community.docker.docker\n"
                          "      ansible_python_interpreter: /usr/bin/python3\n" % NAME)
             ap = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", inventory, playbook]
-            for _ in range(args.repeat):
+            for _round in range(args.repeat):
                 reset = "rm -rf /usr/local/lib/go /usr/local/go /usr/local/bin/go* /tmp/floor; sync"
                 run(["docker", "exec", NAME, "sh", "-c", reset])
-                seconds, _ = timed(["docker", "exec", NAME, "sh", "-c",
+                seconds, _out = timed(["docker", "exec", NAME, "sh", "-c",
                                     "mkdir -p /tmp/floor && sha256sum %s && tar -xzf %s -C /tmp/floor" % (archive, archive)])
                 floor.append(seconds)
                 run(["docker", "exec", NAME, "sh", "-c", reset])

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Turn an official-layout Go archive into a file-layout GOPROXY entry of golang.org/toolchain, as proxy.golang.org
 serves it: <out>/golang.org/toolchain/@v/{list, v0.0.1-go<ver>.linux-<arch>.info, .mod, .zip}.
 

@@ -190,7 +190,7 @@ def read_raw(data):
     endian = ">" if flags & FLAG_BIG_ENDIAN else "<"
     if flags & FLAG_VERSION_INLINE:
         version, nxt = _inline_string(data, pos + HEADER_SIZE)
-        modinfo, _ = _inline_string(data, nxt)
+        modinfo, _end = _inline_string(data, nxt)
     else:
         if ptr_size not in (4, 8):
             raise NotGoBinary("corrupt build information (pointer size %d)" % ptr_size)
@@ -276,7 +276,7 @@ def parse_modinfo(text):
         elif kind == "=>" and len(fields) >= 3 and last is not None:
             last["replace"] = {"path": fields[1], "version": fields[2], "sum": fields[3] if len(fields) > 3 else ""}
         elif kind == "build" and len(fields) >= 2:
-            key, _, value = "\t".join(fields[1:]).partition("=")
+            key, _sep, value = "\t".join(fields[1:]).partition("=")
             if value.startswith('"'):
                 try:
                     value = go_unquote(value)

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Target-side helper of the noble.gohost.go_toolchain role.
 
@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import base64
 import fnmatch
-import glob
 import hashlib
 import io
 import json
@@ -111,7 +110,7 @@ def dpkg_installed(packages):
     except OSError:
         return found
     for line in proc.stdout.splitlines():
-        name, _, status = line.partition("\t")
+        name, _sep, status = line.partition("\t")
         if name.split(":")[0] in found and status.startswith("ii"):
             found[name.split(":")[0]] = True
     return found
@@ -218,7 +217,7 @@ def parse_checksum(checksum):
         return None, None
     if checksum.startswith("h1:"):
         return "h1", checksum
-    algo, _, value = checksum.partition(":")
+    algo, _sep, value = checksum.partition(":")
     if not value:
         algo, value = "sha256", checksum
     if algo != "sha256":
@@ -419,7 +418,7 @@ def cmd_build(args):
     try:
         kind, expected = parse_checksum(args.checksum)
         if args.src.startswith("git+"):
-            url, _, ref = args.src[4:].partition("#")
+            url, _sep, ref = args.src[4:].partition("#")
             run_or_fail(["git", "clone", "--quiet", "--depth", "1", "--branch", ref, url, tmp], "git clone")
             shutil.rmtree(os.path.join(tmp, ".git"), ignore_errors=True)
             identity = {"archive": args.src, "sha256": None, "h1": None}
@@ -513,7 +512,7 @@ def cmd_link(args):
     """Point each symlink (dest=target pairs) at its target: a new link is renamed over the old one (atomic)."""
     changed = []
     for pair in args.pair:
-        dest, _, target = pair.partition("=")
+        dest, _sep, target = pair.partition("=")
         if os.path.islink(dest) and os.readlink(dest) == target:
             continue
         if os.path.lexists(dest) and not os.path.islink(dest):
