@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """apt_mirror benchmark: in a throwaway container (noble-gohost/<platform> image), the role's update script
 mirrors the Debian archive this machine's APT uses (read from its sources now, never stored), filtered to
@@ -75,8 +75,8 @@ def main():
                                    " | awk -F: '/^fpr/{print $10; exit}'").strip()
         sh("cat > /etc/gohost-apt-mirror/config.json <<'EOF'\n%s\nEOF" % json.dumps(config))
         sh("""echo '{"rootDir": "/var/lib/aptly", "gpgProvider": "gpg", "skipLegacyPool": true}' > /etc/aptly.conf""")
-        first = timed("gohost-apt-mirror update >/dev/null")
-        second = timed("gohost-apt-mirror update >/dev/null")
+        first = timed("python3 /usr/local/sbin/gohost-apt-mirror update >/dev/null")
+        second = timed("python3 /usr/local/sbin/gohost-apt-mirror update >/dev/null")
         du = dict(line.split("\t")[::-1] for line in sh(
             "du -sk /var/lib/aptly/pool /var/lib/aptly/db /var/lib/aptly/public").strip().splitlines())
         packages = sh("aptly -config=/etc/aptly.conf mirror show -with-packages debian-%s-main | grep -c '^  '"

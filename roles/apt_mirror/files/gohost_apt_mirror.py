@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Update, snapshot and publish the aptly mirrors of the noble.gohost.apt_mirror role (installed as
 /usr/local/sbin/gohost-apt-mirror; run by the role and by gohost-apt-mirror-update.service). Standard library only.
