@@ -4,6 +4,7 @@ check mode changes nothing; a real run brings back a valid Go CPU profile and ru
 controller's `go tool pprof` and `go tool trace`) and reports that say why bpftrace did not run."""
 import glob
 import os
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -14,6 +15,8 @@ INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 RESULTS = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "trace-results")
 HOST = testinfra.get_hosts(["all"], connection="ansible", ansible_inventory=INVENTORY)[0]
 GO = "/usr/local/go/bin/go"
+# A fresh results directory for this verify run (the ephemeral directory outlives converge runs).
+shutil.rmtree(RESULTS, ignore_errors=True)
 
 
 def trace(*extra):
