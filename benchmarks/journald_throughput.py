@@ -46,7 +46,7 @@ def start_container(image):
        image, "/lib/systemd/systemd")
     for _ in range(120):
         r = subprocess.run(["docker", "exec", NAME, "systemctl", "is-system-running"], stdout=subprocess.PIPE,
-                           universal_newlines=True)
+                           stderr=subprocess.DEVNULL, universal_newlines=True)
         if r.stdout.strip() in ("running", "degraded"):
             return
         time.sleep(0.5)
