@@ -4,6 +4,8 @@
 #   GOHOST_PLATFORMS="noble bookworm"      platforms wanted (default: every image tests/images/build.py made);
 #                                          a wanted platform without an image is reported and replaced by the
 #                                          host's own (bookworm on CI).
+#   GOHOST_MOLECULE_JOBS=2                 scenarios run at once (default 1); each one's output is kept in
+#                                          .cache/molecule-logs/ and printed whole when it ends.
 #   MOLECULE_COMMAND=converge              another Molecule command than `test` (e.g. converge, verify, destroy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,33 +13,77 @@ py=.venv/bin/python
 built=$($py tests/images/build.py --list)
 host=$(sed -n "s/^VERSION_CODENAME=//p" /etc/os-release)
 wanted=${GOHOST_PLATFORMS:-$built}
+jobs=${GOHOST_MOLECULE_JOBS:-1}
+logs=.cache/molecule-logs
+mkdir -p "$logs"
 scenarios=("$@")
 if [ ${#scenarios[@]} -eq 0 ]; then
   for d in molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$d")")"); done
 fi
-summary=()
-rc=0
+
+# The runs: "scenario platform" pairs.
+runs=()
 for s in "${scenarios[@]}"; do
+  [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; exit 2; }
   # A scenario may pin its platforms (the VM tier does): molecule/<s>/platforms lists them, one per line.
-  plats=$wanted
-  if [ -f "molecule/$s/platforms" ]; then plats=$(grep -v '^#' "molecule/$s/platforms" | xargs); fi
-  for p in $plats; do
-    run=$p
-    if [ ! -f "molecule/$s/platforms" ] && ! grep -qw "$p" <<<"$built"; then
+  if [ -f "molecule/$s/platforms" ]; then
+    for p in $(grep -v '^#' "molecule/$s/platforms" | xargs); do runs+=("$s $p"); done
+    continue
+  fi
+  for p in $wanted; do
+    if ! grep -qw "$p" <<<"$built"; then
       why=$(jq -r .reason ".cache/images/$p.json" 2>/dev/null || echo "no image built")
       echo "=== scenario $s: platform $p not available ($why); running on $host instead"
-      run=$host
+      p=$host
     fi
-    echo "=== scenario $s: platform $run"
-    start=$(date +%s)
-    if GOHOST_PLATFORM=$run .venv/bin/molecule "${MOLECULE_COMMAND:-test}" -s "$s"; then
-      summary+=("scenario $s on $run: passed in $(( $(date +%s) - start ))s")
-    else
-      summary+=("scenario $s on $run: FAILED after $(( $(date +%s) - start ))s")
-      rc=1
-    fi
+    runs+=("$s $p")
   done
 done
+
+run_one() {  # scenario platform -> writes the log and a result line
+  local s=$1 p=$2 start rc=0
+  start=$(date +%s)
+  GOHOST_PLATFORM=$p .venv/bin/molecule "${MOLECULE_COMMAND:-test}" -s "$s" >"$logs/$s@$p.log" 2>&1 || rc=$?
+  echo "$rc $(( $(date +%s) - start ))" >"$logs/$s@$p.result"
+}
+
+summary=()
+rc=0
+finish() {  # print a finished run's log and record its result
+  local s=$1 p=$2 code secs
+  read -r code secs <"$logs/$s@$p.result"
+  echo "=== scenario $s: platform $p: output"
+  cat "$logs/$s@$p.log"
+  if [ "$code" = 0 ]; then
+    summary+=("scenario $s on $p: passed in ${secs}s")
+  else
+    summary+=("scenario $s on $p: FAILED after ${secs}s (log: $logs/$s@$p.log)")
+    rc=1
+  fi
+  echo "=== ${summary[-1]}"
+}
+
+declare -A pids=()
+for r in "${runs[@]}"; do
+  read -r s p <<<"$r"
+  rm -f "$logs/$s@$p.result"
+  while [ "${#pids[@]}" -ge "$jobs" ]; do
+    wait -n || true
+    for k in "${!pids[@]}"; do
+      if [ -f "$logs/$k.result" ]; then finish "${k%@*}" "${k#*@}"; unset "pids[$k]"; fi
+    done
+  done
+  echo "=== scenario $s: platform $p: started"
+  run_one "$s" "$p" &
+  pids["$s@$p"]=$!
+done
+while [ "${#pids[@]}" -gt 0 ]; do
+  wait -n || true
+  for k in "${!pids[@]}"; do
+    if [ -f "$logs/$k.result" ]; then finish "${k%@*}" "${k#*@}"; unset "pids[$k]"; fi
+  done
+done
+
 echo
 echo "Molecule summary:"
 printf '  %s\n' "${summary[@]}"
