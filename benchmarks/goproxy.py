@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """goproxy mirror benchmark: `go mod download` of go.uber.org/zap v1.28.0 and its graph, in a throwaway container.
 
 Prints: the cold-cache time through goproxy (the mirror fetches from the machine's module proxy, read at run time

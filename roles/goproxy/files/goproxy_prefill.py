@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fetch GOPROXY paths through a running mirror so that they are cached (run on the mirror by the goproxy role).
 
@@ -36,7 +36,7 @@ def main(argv):
     result = {"fetched": [], "cached": [], "failed": []}
     for path in argv[1:]:
         url = "%s/%s" % (base, path)
-        status, _ = get(url, True)
+        status, _body = get(url, True)
         if status == 200:
             result["cached"].append(path)
             continue
