@@ -74,8 +74,8 @@ def main():
             for _round in range(args.repeat):
                 reset = "rm -rf /usr/local/lib/go /usr/local/go /usr/local/bin/go* /tmp/floor; sync"
                 run(["docker", "exec", NAME, "sh", "-c", reset])
-                seconds, _out = timed(["docker", "exec", NAME, "sh", "-c",
-                                    "mkdir -p /tmp/floor && sha256sum %s && tar -xzf %s -C /tmp/floor" % (archive, archive)])
+                floor_cmd = "mkdir -p /tmp/floor && sha256sum %s && tar -xzf %s -C /tmp/floor" % (archive, archive)
+                seconds, _out = timed(["docker", "exec", NAME, "sh", "-c", floor_cmd])
                 floor.append(seconds)
                 run(["docker", "exec", NAME, "sh", "-c", reset])
                 seconds, out = timed(ap, env=env, cwd=ROOT)
