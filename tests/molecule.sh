@@ -22,9 +22,16 @@ if [ ${#scenarios[@]} -eq 0 ]; then
 fi
 
 # The runs: "scenario platform" pairs.
+summary=()
 runs=()
 for s in "${scenarios[@]}"; do
   [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; exit 2; }
+  # molecule/<s>/skip holds the reason a scenario is left out of the default run (named scenarios always run).
+  if [ $# -eq 0 ] && [ -f "molecule/$s/skip" ]; then
+    summary+=("scenario $s: SKIPPED: $(grep -v '^#' "molecule/$s/skip" | xargs)")
+    echo "=== ${summary[-1]}"
+    continue
+  fi
   # A scenario may pin its platforms (the VM tier does): molecule/<s>/platforms lists them, one per line.
   if [ -f "molecule/$s/platforms" ]; then
     for p in $(grep -v '^#' "molecule/$s/platforms" | xargs); do runs+=("$s $p"); done
@@ -47,7 +54,6 @@ run_one() {  # scenario platform -> writes the log and a result line
   echo "$rc $(( $(date +%s) - start ))" >"$logs/$s@$p.result"
 }
 
-summary=()
 rc=0
 finish() {  # print a finished run's log and record its result
   local s=$1 p=$2 code secs
