@@ -56,7 +56,7 @@ def check_role(role_dir):
                 elif defaults[name] != opt["default"]:
                     problems.append(f"{where}: default of {name} differs: spec {opt['default']!r}, "
                                     f"defaults/ {defaults[name]!r}")
-            elif name in defaults and not opt.get("required"):
+            elif name in defaults and defaults[name] is not None and not opt.get("required"):
                 problems.append(f"{where}: {name} is in defaults/ ({defaults[name]!r}) but the spec has no default")
         if entry == "main" or os.path.exists(os.path.join(role_dir, "defaults", f"{entry}.yml")):
             for name in defaults:
