@@ -71,7 +71,7 @@ def main():
         sh("mkdir -p -m 0700 /var/lib/aptly/gnupg /etc/gohost-apt-mirror && chmod 755 /usr/local/sbin/gohost-apt-mirror"
            " && GNUPGHOME=/var/lib/aptly/gnupg gpg --batch --passphrase '' --quick-gen-key bench ed25519 sign never"
            " 2>/dev/null")
-        config["signing_key"] = sh("GNUPGHOME=/var/lib/aptly/gnupg gpg --batch --with-colons --list-secret-keys"
+        config["signing_key"] = sh("GNUPGHOME=/var/lib/aptly/gnupg gpg --batch --with-colons --list-secret-keys 2>/dev/null"
                                    " | awk -F: '/^fpr/{print $10; exit}'").strip()
         sh("cat > /etc/gohost-apt-mirror/config.json <<'EOF'\n%s\nEOF" % json.dumps(config))
         sh("""echo '{"rootDir": "/var/lib/aptly", "gpgProvider": "gpg", "skipLegacyPool": true}' > /etc/aptly.conf""")
