@@ -38,6 +38,7 @@ sanity: venv ## ansible-test sanity from a temporary ansible_collections/noble/g
 
 unit: venv collection ## pytest unit tests of the plugins (tests/unit) and integration tests on this machine (tests/integration)
 	PYTHONPATH=$(CURDIR)/.cache/collections $(BIN)/pytest -q -p no:cacheprovider tests/unit $$([ -d tests/integration ] && echo tests/integration) $(PYTEST_ARGS)
+	cd examples/zap-service && go vet ./... && go test ./...
 
 images: ## build (or reuse) the systemd container images
 	$(PY) tests/images/build.py
@@ -68,4 +69,4 @@ changelog: venv ## release the changelog fragments
 	$(BIN)/antsibull-changelog lint
 
 bench: venv collection images ## run every benchmark script (prints numbers, never fails on speed)
-	@for b in benchmarks/*.py benchmarks/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; PATH=$(CURDIR)/$(BIN):$$PATH $$b; done
+	@for b in benchmarks/*.py; do echo "== $$b"; PATH=$(CURDIR)/$(BIN):$$PATH $(PY) $$b; done

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Log lines per second that examples/zap-service gets into the journal: zap JSON on stdout vs native fields.
 
 Builds the example with the host's Go, starts a throwaway systemd container from noble-gohost/<platform>:latest
@@ -40,13 +39,13 @@ def build(out):
 
 
 def start_container(image):
-    subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     sh("docker", "run", "-d", "--name", NAME, "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
        "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
        image, "/lib/systemd/systemd")
-    for _ in range(120):
+    for _attempt in range(120):
         r = subprocess.run(["docker", "exec", NAME, "systemctl", "is-system-running"], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, universal_newlines=True)
+                           stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
         if r.stdout.strip() in ("running", "degraded"):
             return
         time.sleep(0.5)
@@ -59,7 +58,7 @@ def run_once(fmt, count, idx):
           "-p", "Environment=ZAPSVC_MODE=load", "-p", "Environment=ZAPSVC_COUNT=%d" % count,
           "-p", "Environment=ZAPSVC_LOG_FORMAT=%s" % fmt, "/usr/local/bin/zap-service")
     stored, first, last, writer = 0, None, None, None
-    for _ in range(60):  # journald may still be writing what the service wrote
+    for _attempt in range(60):  # journald may still be writing what the service wrote
         out = dexec("journalctl", "--no-pager", "-o", "json", "--output-fields=MESSAGE,LINES_PER_SECOND",
                     "_SYSTEMD_UNIT=%s.service" % unit)
         stored, first, last = 0, None, None
@@ -110,7 +109,7 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if not args.keep:
-            subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build the disk image of the VM tier: a Debian VM with the distribution's kernel, AppArmor and cgroup v2.
 
 Containers cannot load AppArmor profiles or change kernel settings, so the scenarios that need a real kernel

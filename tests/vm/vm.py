@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Boot and stop the throwaway qemu VMs of the VM tier (see docs/vm-tier.md).
 
   vm.py up NAME      boot VM NAME from the image of tests/vm/build.py (built first when missing) on a qcow2 overlay,

@@ -23,7 +23,7 @@ def log(host, svc, level, msg, **fields):
 
 def wait_for(host, want, **args):
     """Query until `want` entries come back (journald writes asynchronously); return the last result."""
-    for _ in range(30):
+    for _attempt in range(30):
         result = query(host, **args)
         if result["count"] >= want:
             return result
@@ -70,7 +70,7 @@ def test_structured_fields_and_priorities(host, svc, fmt):
         log(host, svc, level, "verify+" + level, token=token, **{"order.id": "42"})
     unit = svc + ".service"
     # the token is a native field only for zapnative; for zapjson it is inside MESSAGE, so filter with JMESPath
-    for _ in range(30):
+    for _attempt in range(30):
         result = query(host, unit=[unit], since="-10min", query="[?fields.TOKEN=='%s']" % token)
         if len(result["query_result"]) >= 4:
             break
@@ -104,7 +104,7 @@ def test_priority_filter_counts_zap_levels(host):
     token = uuid.uuid4().hex
     log(host, "zapjson", "error", "prio+check", token=token)
     log(host, "zapjson", "info", "prio+check", token=token)
-    for _ in range(30):
+    for _attempt in range(30):
         result = query(host, unit=["zapjson.service"], since="-10min", priority="err",
                        query="[?fields.TOKEN=='%s'].message" % token)
         if result["query_result"]:

@@ -174,7 +174,7 @@ def test_switch_prune_and_rollback(monkeypatch):
             return T()
 
     monkeypatch.setattr(gam.datetime, "datetime", Clock)
-    for _ in range(3):
+    for _unused in range(3):
         gam.cmd_update(aptly, pubs, CONFIG)
     assert [c for c in aptly.calls if c[:2] == ["publish", "switch"]]
     # keep=2: the oldest snapshots are gone, the published ones stay

@@ -47,30 +47,30 @@ def test_priority_filters_after_parsing_and_reads_everything():
     assert result["count"] == 1
     assert result["entries"][0]["message"] == "db down"
     assert result["entries"][0]["format"] == "zap-native"
-    result, _ = run({"priority": "3"})
+    result, _calls = run({"priority": "3"})
     assert sorted(e["format"] for e in result["entries"]) == ["zap-json", "zap-native"]
 
 
 def test_match_and_namespace_become_arguments():
-    _, calls = run({"namespace": "gohost-test", "match": {"ZAP_LEVEL": ["error", "warn"]}, "identifier": ["zap-service"]})
+    _result, calls = run({"namespace": "gohost-test", "match": {"ZAP_LEVEL": ["error", "warn"]}, "identifier": ["zap-service"]})
     assert calls[0][5:] == ["--namespace=gohost-test", "--identifier=zap-service", "ZAP_LEVEL=error", "ZAP_LEVEL=warn"]
 
 
 def test_custom_zap_keys():
     out = '{"MESSAGE":"{\\"severity\\":\\"error\\",\\"message\\":\\"x\\"}","PRIORITY":"6"}\n'
-    result, _ = run({"zap_encoder": {"level_key": "severity", "message_key": "message"}}, out=out)
+    result, _calls = run({"zap_encoder": {"level_key": "severity", "message_key": "message"}}, out=out)
     assert result["entries"][0]["priority"] == 3
     assert result["entries"][0]["message"] == "x"
 
 
 def test_no_entries():
-    result, _ = run({"unit": ["none.service"]}, out="-- No entries --\n")
+    result, _calls = run({"unit": ["none.service"]}, out="-- No entries --\n")
     assert result["count"] == 0 and result["entries"] == []
 
 
 def test_journalctl_failure_is_reported():
-    result, _ = run({"since": "yesterdayish"}, rc=1, out="", err='Failed to parse timestamp: yesterdayish\n',
-                    expect_fail=True)
+    result, _calls = run({"since": "yesterdayish"}, rc=1, out="", err='Failed to parse timestamp: yesterdayish\n',
+                         expect_fail=True)
     assert "journalctl failed (rc 1): Failed to parse timestamp" in result["msg"]
 
 
