@@ -49,7 +49,7 @@ molecule: venv collection images ## every Molecule scenario, or one with SCENARI
 build-check: venv ## build the tarball, check what it holds, install it and list its plugins with ansible-doc
 	tests/build_check.sh
 
-test: lint sanity unit build-check molecule ## everything: lint, sanity, unit, build, Molecule
+test: lint sanity unit build-check docs molecule ## everything: lint, sanity, unit, build, docs, Molecule
 
 demo: venv collection images ## provision a throwaway local container with playbooks/site.yml and print what it did
 	PATH=$(CURDIR)/$(BIN):$$PATH tests/demo.sh up

@@ -59,7 +59,18 @@ x() { docker exec "$name" bash -c "$1" 2>/dev/null || true; }
 echo "-- Go:            $(x 'go version') (default: $(x 'readlink -f /usr/local/go'))"
 echo "-- go.env:        $(x 'go env GOPROXY GOSUMDB GOTOOLCHAIN | paste -sd " "')"
 echo "-- toolchains:    $(x 'ls -d /usr/local/lib/go/go* 2>/dev/null | xargs -rn1 basename | paste -sd " "')"
-echo "-- kernel facts:  $(x 'cat /etc/ansible/facts.d/gohost_kernel.fact 2>/dev/null | head -c 0'; x "python3 -c \"import json;d=json.load(open('/etc/ansible/facts.d/go_toolchain.fact'));print('local fact go_toolchain:', ', '.join(sorted(d)))\"")"
-echo "-- Go services:   $(x "systemctl list-units --type=service --state=running --no-legend --plain | awk '{print \$1}' | grep -vE '^(systemd|dbus|ssh|cron)' | paste -sd ' '")"
+echo "-- go fact:       $(x "python3 -c \"import json;d=json.load(open('/etc/ansible/facts.d/go_toolchain.fact'));print('ansible_local.go_toolchain: versions', ' '.join(d.get('versions', [])), '- default', d.get('default'))\"")"
+readiness=$(ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/collections ansible -o -i "$work/inventory.yml" "$name" \
+  -m noble.gohost.kernel_facts 2>/dev/null | grep -o '=> {.*' | cut -c4- | python3 -c '
+import json, sys
+checks = json.load(sys.stdin)["ansible_facts"]["gohost_kernel"]["readiness"]
+by = {}
+for name, c in sorted(checks.items()):
+    by.setdefault(c["status"], []).append(name)
+print("; ".join("%s: %s" % (k, " ".join(v)) for k, v in sorted(by.items())))
+' 2>/dev/null || echo "kernel_facts could not be read")
+echo "-- kernel ready:  $readiness"
+services=$(x "systemctl list-units --type=service --state=running --no-legend --plain | awk '{print \$1}' | grep -vE '^(systemd|dbus|ssh|cron|getty)' | paste -sd ' '")
+echo "-- services:      ${services:-none} (Go services come from go_service_services in your inventory)"
 echo "-- journald:      $(x 'ls /etc/systemd/journald.conf.d/ 2>/dev/null | paste -sd " "')"
 echo "Explore it:       docker exec -it $name bash      Remove it: make demo-clean"
