@@ -37,7 +37,7 @@ sanity: venv ## ansible-test sanity from a temporary ansible_collections/noble/g
 	tests/sanity.sh
 
 unit: venv collection ## pytest unit tests of the plugins (tests/unit) and integration tests on this machine (tests/integration)
-	PYTHONPATH=$(CURDIR)/.cache/collections $(BIN)/pytest -q -p no:cacheprovider tests/unit $$([ -d tests/integration ] && echo tests/integration) $(PYTEST_ARGS)
+	PYTHONPATH=$(CURDIR)/.cache/collections $(BIN)/pytest -q -rs -p no:cacheprovider tests/unit $$([ -d tests/integration ] && echo tests/integration) $(PYTEST_ARGS)
 	cd examples/zap-service && go vet ./... && go test ./...
 
 images: ## build (or reuse) the systemd container images
