@@ -28,7 +28,7 @@ for s in "${scenarios[@]}"; do
   [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; exit 2; }
   # molecule/<s>/skip holds the reason a scenario is left out of the default run (named scenarios always run).
   if [ $# -eq 0 ] && [ -f "molecule/$s/skip" ]; then
-    summary+=("scenario $s: SKIPPED: $(grep -v '^#' "molecule/$s/skip" | xargs)")
+    summary+=("scenario $s: SKIPPED: $(grep -v '^#' "molecule/$s/skip" | tr -s '\n' ' ')")
     echo "=== ${summary[-1]}"
     continue
   fi
