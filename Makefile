@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 COLL_LINK := .cache/collections/ansible_collections/noble/gohost
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+# Every tool of the venv first on PATH: antsibull-docs, molecule and ansible-lint call `ansible*` by name.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 SCENARIO ?=
 PYTEST_ARGS ?=
