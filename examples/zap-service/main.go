@@ -11,6 +11,10 @@
 //	-exit-code   ZAPSVC_EXIT_CODE   exit status of exit mode and of /exit                            [0]
 //	-count       ZAPSVC_COUNT       entries written by load mode                                     [100000]
 //
+// PPROF_ADDR (set by noble.gohost.go_service when pprof.enabled): a loopback address (127.0.0.1:6060) where
+// net/http/pprof is served, on a listener of its own; unset, there is no profiling endpoint. A non-loopback
+// address is a configuration error (exit status 2).
+//
 // HTTP endpoints (serve, crash and exit modes):
 //
 //	GET /healthz               200 and JSON: pid, version, log format, GOMAXPROCS, GOMEMLIMIT (runtime and env)
@@ -155,9 +159,19 @@ func main() {
 	if err != nil {
 		log.Fatal("cannot listen", zap.String("listen", c.listen), zap.Error(err))
 	}
+	pprofSrv, pprofLn, err := servePprof(func(err error) { log.Fatal("pprof server failed", zap.Error(err)) })
+	if err != nil {
+		log.Error("cannot serve pprof", zap.Error(err))
+		_ = log.Sync()
+		os.Exit(2)
+	}
+	pprofAddr := ""
+	if pprofLn != nil {
+		pprofAddr = pprofLn.Addr().String()
+	}
 	log.Info("started", zap.String("version", version), zap.String("mode", c.mode), zap.String("listen", ln.Addr().String()),
 		zap.String("log_format", format), zap.Int("gomaxprocs", runtime.GOMAXPROCS(0)),
-		zap.Int64("gomemlimit", debug.SetMemoryLimit(-1)), zap.Int("pid", os.Getpid()))
+		zap.Int64("gomemlimit", debug.SetMemoryLimit(-1)), zap.Int("pid", os.Getpid()), zap.String("pprof", pprofAddr))
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Fatal("http server failed", zap.Error(err))
@@ -178,6 +192,9 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(ctx)
+	if pprofSrv != nil {
+		_ = pprofSrv.Shutdown(ctx)
+	}
 }
 
 // runLoad writes count entries as fast as it can (the journald throughput benchmark), then a summary.
