@@ -25,6 +25,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from host_apt import os_release, source_files as host_sources  # noqa: E402  pylint: disable=wrong-import-position
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = os.path.join(ROOT, ".cache", "images")
 REPO = "noble-gohost"
@@ -49,6 +52,8 @@ CUSTOMIZE = [
     "echo 'en_US.UTF-8 UTF-8' > \"$1/etc/locale.gen\" && chroot \"$1\" locale-gen >/dev/null",
 ]
 DOCKER_CHANGES = ["ENV container=docker", 'CMD ["/lib/systemd/systemd"]']
+# Bump when the build steps change in a way the hashed recipe (packages, hooks, sources, changes) does not show.
+RECIPE_VERSION = "2"
 
 
 def log(msg: str) -> None:
@@ -59,34 +64,10 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=True, **kw)
 
 
-def os_release(path: str = "/etc/os-release") -> dict:
-    data = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if "=" in line:
-                key, _sep, value = line.strip().partition("=")
-                data[key] = value.strip('"')
-    return data
-
-
-def host_sources() -> list[str]:
-    """The host's apt source files, deb822 first; their contents feed the hash, their paths mmdebstrap."""
-    files = sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))
-    files += [f for f in ["/etc/apt/sources.list"] if os.path.exists(f) and os.path.getsize(f) > 0]
-    files += sorted(glob.glob("/etc/apt/sources.list.d/*.list"))
-    return [f for f in files if _has_entries(f)]
-
-
-def _has_entries(path: str) -> bool:
-    with open(path, encoding="utf-8") as fh:
-        return any(line.strip() and not line.lstrip().startswith("#") for line in fh)
-
-
 def recipe_hash(parts: list[str]) -> str:
-    digest = hashlib.sha256()
-    with open(os.path.abspath(__file__), "rb") as fh:
-        digest.update(fh.read())
-    for part in parts:
+    """Hash of what goes into the image (not of this file: editing its comments must not cost a rebuild)."""
+    digest = hashlib.sha256(RECIPE_VERSION.encode())
+    for part in [*DOCKER_CHANGES, *parts]:
         digest.update(part.encode())
     return digest.hexdigest()[:12]
 

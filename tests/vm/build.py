@@ -24,12 +24,14 @@ import glob
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from host_apt import apt_lines as host_apt_lines, os_release  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = os.path.join(ROOT, ".cache", "vm")
@@ -101,65 +103,6 @@ def customize_hooks(pubkey: str, unit_file: str) -> list[str]:
 
 def log(msg: str) -> None:
     print(f"[vm-image] {msg}", file=sys.stderr, flush=True)
-
-
-def os_release(path: str = "/etc/os-release") -> dict:
-    data = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if "=" in line:
-                key, _sep, value = line.strip().partition("=")
-                data[key] = value.strip('"')
-    return data
-
-
-def _deb822_entries(text: str) -> list[dict]:
-    entries = []
-    for stanza in re.split(r"\n\s*\n", text):
-        fields: dict[str, str] = {}
-        last = None
-        for line in stanza.splitlines():
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            if line[0] in " \t" and last:
-                fields[last] += " " + line.strip()
-                continue
-            key, _sep, value = line.partition(":")
-            last = key.strip().lower()
-            fields[last] = value.strip()
-        if fields.get("enabled", "yes").lower() == "no" or "deb" not in fields.get("types", "").split():
-            continue
-        entries.append(fields)
-    return entries
-
-
-def host_apt_lines(codename: str) -> list[str]:
-    """One-line apt entries of the host's own release (``codename``, ``codename-updates``, ``codename-security``).
-
-    Third-party repositories of the host are left out: the VM needs Debian only. The lines carry the mirror's
-    address and are only ever passed to mmdebstrap's command line.
-    """
-    lines = []
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-        with open(path, encoding="utf-8") as fh:
-            for e in _deb822_entries(fh.read()):
-                suites = [s for s in e.get("suites", "").split() if s == codename or s.startswith(codename + "-")]
-                opts = f"[signed-by={e['signed-by']}] " if e.get("signed-by", "").startswith("/") else ""
-                for uri in e.get("uris", "").split():
-                    for suite in suites:
-                        lines.append(f"deb {opts}{uri} {suite} {e.get('components', 'main')}")
-    lists = [f for f in ["/etc/apt/sources.list"] if os.path.exists(f)]
-    lists += sorted(glob.glob("/etc/apt/sources.list.d/*.list"))
-    for path in lists:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                words = line.split("#", 1)[0].split()
-                if not words or words[0] != "deb":
-                    continue
-                rest = [w for w in words[1:] if not (w.startswith("[") or w.endswith("]") or "=" in w)]
-                if len(rest) >= 2 and (rest[1] == codename or rest[1].startswith(codename + "-")):
-                    lines.append(line.split("#", 1)[0].strip())
-    return lines
 
 
 def ensure_key() -> str:
