@@ -165,3 +165,76 @@ def test_releases_and_url_source(host):
     unit = host.file("/etc/systemd/system/zapfilter.service").content_string
     assert "ExecStart=/opt/go-services/zapfilter/current/zapfilter -listen 127.0.0.1:8081" in unit
     assert "User=zapfilter" in unit and "DynamicUser" not in unit
+
+
+def run_playbook(name, *args):
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], ".cache", "collections")
+    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    env["ANSIBLE_NOCOLOR"] = "1"
+    return subprocess.run(
+        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], os.path.join(SCENARIO, name)] + list(args),
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=900, check=False)
+
+
+def test_check_mode_with_string_booleans_and_slice_warning(host):
+    # -e values are strings: the role's conditionals must take "true"/"false" as booleans (ansible-core 2.19
+    # refuses a string as a conditional).
+    proc = run_playbook("recheck.yml", "--check", "-e", "go_service_verify=true")
+    out = re.sub(r"\s+", " ", proc.stdout)  # messages may be wrapped in the YAML output
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert re.search(r"changed=0\s+unreachable=0\s+failed=0", out), out[-1500:]
+    assert "systemd-analyze verify" in out  # go_service_verify=true (a string) did run the checks
+    warnings = re.findall(r"WARNING: go_service_services\[(\d)\] \((\w+)\): the limits of its slice (\S+) \(([^)]*)\)", out)
+    assert [(w[1], w[2]) for w in warnings] == [("zapslice", "gohost-limited.slice")], out[-3000:]
+    assert "MemoryMax=314572800" in warnings[0][3] and "CPUQuotaPerSecUSec=500ms" in warnings[0][3], warnings
+
+    proc = run_playbook("recheck.yml", "--check", "-e", "go_service_verify=false")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "Run systemd-analyze verify" not in proc.stdout  # "false" (a string) turned the checks off
+
+
+def test_parent_slice_delegate_apparmor(host):
+    props = show(host, "zapslice", "Slice", "Delegate", "AppArmorProfile", "ActiveState", "ControlGroup")
+    assert props["ActiveState"] == "active"
+    assert props["Slice"] == "gohost-limited.slice"
+    assert props["ControlGroup"].endswith("/gohost-limited.slice/zapslice.service"), props
+    assert props["Delegate"] == "yes", props
+    # "1 name": the "-" prefix (errors ignored) and the profile
+    assert props["AppArmorProfile"].split() == ["1", "gohost-zapslice"], props
+    unit = host.file("/etc/systemd/system/zapslice.service").content_string
+    assert "AppArmorProfile=-gohost-zapslice" in unit and "Delegate=yes" in unit
+    # the slice's limits are not turned into Go runtime limits
+    env = environ(host, "zapslice")
+    assert "GOMEMLIMIT" not in env and "GOMAXPROCS" not in env, env
+    assert show(host, "gohost-limited.slice", "MemoryMax")["MemoryMax"] == str(300 * 1024 ** 2)
+    assert show(host, "zapdemo", "Delegate")["Delegate"] == "no"
+
+
+def test_go_install_source(host):
+    assert host.service("hello").is_running
+    current = host.file("/opt/go-services/hello/current")
+    assert current.is_symlink and "/releases/go-" in current.linked_to, current.linked_to
+    binary = host.file("/opt/go-services/hello/current/hello")
+    assert binary.exists and binary.user == "root" and binary.mode == 0o755
+    # built on the target by the go_toolchain Go, from the module of the file GOPROXY
+    info = host.check_output("/usr/local/bin/go version -m /opt/go-services/hello/current/hello")
+    assert "path\tgohost.test/hello" in info and "mod\tgohost.test/hello\tv1.0.0" in info, info
+    assert "CGO_ENABLED=0" in info, info
+    unit = host.file("/etc/systemd/system/hello.service").content_string
+    assert "ExecStart=/opt/go-services/hello/current/hello" in unit
+    log = host.check_output("journalctl -u hello --no-pager -o cat")
+    assert "hello v1.0.0 started, built by go install" in log
+
+
+def test_pprof_on_loopback_only_when_set(host):
+    # zapdemo has pprof.enabled (PPROF_ADDR=127.0.0.1:6060); zapfilter has not
+    index = host.check_output("curl -fsS http://127.0.0.1:6060/debug/pprof/")
+    assert "goroutine" in index
+    assert host.run("curl -fsS http://127.0.0.1:6060/debug/pprof/cmdline").stdout.startswith("/opt/go-services/zapdemo/")
+    assert host.run("curl -fsS -o /dev/null http://127.0.0.1:8080/debug/pprof/").rc != 0  # not on the main listener
+    assert "PPROF_ADDR" not in environ(host, "zapfilter")
+    # only on loopback: nothing answers on the container's other addresses
+    for addr in host.check_output("hostname -I").split():
+        if ":" not in addr:
+            assert host.run("curl -sS -o /dev/null --max-time 3 http://%s:6060/debug/pprof/" % addr).rc != 0, addr

@@ -1,5 +1,8 @@
 """journald scenario: the role's drop-ins and namespace, and zap entries read back with noble.gohost.journal_query."""
 import json
+import os
+import re
+import subprocess
 import time
 import uuid
 
@@ -137,3 +140,27 @@ def test_journal_query_reports_journalctl_errors(host):
     assert "entries" not in result, result
     assert "journalctl failed (rc 1)" in result["msg"]
     assert "not-a-time" in result["msg"]
+
+
+def test_string_booleans_from_extra_vars_change_nothing(host):
+    """-e passes strings: "true"/"false" must validate and render as the converged booleans (check mode, no change)."""
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], ".cache", "collections")
+    env["ANSIBLE_NOCOLOR"] = "1"
+    playbook = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recheck.yml")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], playbook, "--check", "--diff",
+         "-e", "journald_compress=yes", "-e", "journald_forward_to_syslog=false"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    # rendered as the converged booleans (Compress=yes, ForwardToSyslog=no): nothing to change
+    assert re.search(r"changed=0\s+unreachable=0\s+failed=0", proc.stdout), proc.stdout[-3000:]
+    dropin = host.file(DROPIN).content_string
+    assert "Compress=yes" in dropin and "ForwardToSyslog=no" in dropin
+
+
+def test_log_namespace_set_by_go_service(host):
+    out = host.check_output("systemctl show zapns.service -p LogNamespace --value")
+    assert out.strip() == "gohost-test"
+    assert "LogNamespace=gohost-test" in host.file("/etc/systemd/system/zapns.service").content_string
+    assert host.check_output("systemctl show zapjson.service -p LogNamespace --value").strip() == ""

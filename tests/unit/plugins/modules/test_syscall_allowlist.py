@@ -180,3 +180,47 @@ def test_module_bad_state_file(tmp_path, bins):
     with set_module_args({"state_file": str(state)}):
         result = run_module(mod.main, expect_fail=True)
     assert "cannot read state_file" in result["msg"]
+
+
+def test_module_groups_come_from_the_targets_table(tmp_path, bins):
+    """The groups are read from `systemd-analyze syscall-filter` on the target at run time, not built in: the same
+    calls collapse into @signal with bookworm's table, and do not when the target's @signal has one more member
+    (as a newer systemd's may)."""
+    # the x86_64 members of @signal (the 32-bit-only ones are not in the table below)
+    arch = ["rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
+            "rt_sigfuture", "sigaltstack", "signalfd", "signalfd4"]
+    seen = sorted(mod.expand(mod.parse_groups(GROUPS_TEXT), "@signal") & set(arch))
+    log = tmp_path / "svc.strace"
+    log.write_text("".join("1 %s() = 0\n" % name for name in seen))
+    grown = GROUPS_TEXT.replace("@signal\n    # Process signal handling\n",
+                                "@signal\n    # Process signal handling\n    rt_sigfuture\n")
+    assert grown != GROUPS_TEXT
+
+    results = {}
+    for name, table in (("bookworm", GROUPS_TEXT), ("grown", grown)):
+        def run(cmd, *args, **kwargs):  # pylint: disable=unused-argument
+            assert cmd[:2] == ["/usr/bin/systemd-analyze", "syscall-filter"], cmd
+            return 0, table, ""
+
+        with mock.patch.object(basic.AnsibleModule, "run_command", side_effect=run) as called:
+            with set_module_args({"strace_logs": [str(log)], "arch_syscalls": arch}):
+                results[name] = run_module(mod.main)
+        assert called.call_count == 1
+    assert results["bookworm"]["groups"] == ["@signal"]
+    assert results["bookworm"]["filter"] == ["@signal"]
+    assert results["grown"]["groups"] == []
+    assert results["grown"]["filter"] == seen  # the calls themselves, no group
+
+
+def test_module_fails_without_a_syscall_table(tmp_path, bins):
+    log = tmp_path / "svc.strace"
+    log.write_text("1 openat(AT_FDCWD, \"/x\", O_RDONLY) = 3\n")
+
+    def run(cmd, *args, **kwargs):  # pylint: disable=unused-argument
+        return 1, "", "Failed to parse system call filter: Operation not supported"
+
+    with mock.patch.object(basic.AnsibleModule, "run_command", side_effect=run):
+        with set_module_args({"strace_logs": [str(log)]}):
+            result = run_module(mod.main, expect_fail=True)
+    assert "systemd-analyze syscall-filter failed (rc=1)" in result["msg"]
+    assert "Operation not supported" in result["msg"]

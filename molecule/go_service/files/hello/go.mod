@@ -1,0 +1,3 @@
+module gohost.test/hello
+
+go 1.22
