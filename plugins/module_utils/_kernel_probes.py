@@ -17,10 +17,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
-import gzip
 import os
 import re
 import time
+import zlib
 
 GROUPS = ("kernel", "cgroup", "ebpf", "io_uring", "memory", "scheduler", "time", "security", "platform")
 
@@ -368,8 +368,8 @@ class Context:
             return None
         return [m for m in info["value"] if m["fstype"] == fstype]
 
-    def kernel_config(self):
-        return self.cached("config", lambda: read_kernel_config(self))
+    def kernel_config(self, names):
+        return self.cached(("config",) + tuple(names), lambda: read_kernel_config(self, names))
 
     def clocksource(self):
         base = "/sys/devices/system/clocksource/clocksource0/"
@@ -383,11 +383,25 @@ class Context:
 # kernel
 
 
-CONFIG_LINE_RE = re.compile(r"^(?:(CONFIG_\w+)=(.*)|# (CONFIG_\w+) is not set)\s*$", re.M)
+def config_values(text, names):
+    """{name: value} of the named options in a kernel config: "y", "m", a string or number, "n" for
+    "# CONFIG_X is not set"; options the config does not mention are left out. Looks up only the names asked
+    for (str.find), instead of parsing every one of the thousands of lines."""
+    text = "\n" + text
+    values = {}
+    for name in names:
+        start = text.find("\n%s=" % name)
+        if start >= 0:
+            start += len(name) + 2
+            end = text.find("\n", start)
+            values[name] = text[start:end if end >= 0 else len(text)].strip().strip('"')
+        elif ("\n# %s is not set" % name) in text:
+            values[name] = "n"
+    return values
 
 
-def read_kernel_config(ctx):
-    """(path, {CONFIG_X: value}) of the first kernel config found, or (None, reason)."""
+def read_kernel_config(ctx, names):
+    """(path, {CONFIG_X: value} of the names) of the first kernel config found, or (None, reason)."""
     release = ctx.release()["value"]
     candidates = ["/proc/config.gz"]
     if release:
@@ -401,17 +415,11 @@ def read_kernel_config(ctx):
             continue
         if path.endswith(".gz"):
             try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
+                data = zlib.decompress(data, 16 + zlib.MAX_WBITS)  # gzip framing, without importing gzip
+            except zlib.error as exc:
                 reasons.append("%s: not gzip (%s)" % (path, exc))
                 continue
-        options = {}
-        for key, value, unset in CONFIG_LINE_RE.findall(data.decode("utf-8", "replace")):
-            if key:
-                options[key] = value.strip().strip('"')
-            else:
-                options[unset] = "n"
-        return path, options
+        return path, config_values(data.decode("utf-8", "replace"), names)
     return None, "no kernel config found (%s)" % "; ".join(reasons)
 
 
@@ -447,7 +455,7 @@ def probe_kernel(ctx):
             name = "CONFIG_" + name
         if name not in wanted:
             wanted.append(name)
-    path, options = ctx.kernel_config()
+    path, options = ctx.kernel_config(wanted)
     if path is None:
         out["config"] = missing("/proc/config.gz, /boot/config-<release>", options)
     else:

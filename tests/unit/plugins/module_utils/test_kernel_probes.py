@@ -174,3 +174,39 @@ def test_check_names_are_stable():
         "cgroup_v2_unified", "cgroup_controllers", "psi", "btf", "ebpf_jit", "bpffs", "io_uring", "zswap_zstd",
         "scheduler_eevdf", "clocksource_tsc", "vdso", "apparmor", "seccomp_filter", "user_namespaces",
         "lockdown_ebpf", "module_signing", "perf_events"]
+
+
+CONFIG_TEXT = ("#\n# Automatically generated file; DO NOT EDIT.\n#\nCONFIG_ZSWAP=y\nCONFIG_ZSWAP_DEFAULT_ON=y\n"
+               "# CONFIG_MODULE_SIG_FORCE is not set\n# CONFIG_MODULE_SIG_FORCE_X is not set\n"
+               'CONFIG_DEFAULT_HOSTNAME="(none)"\nCONFIG_HZ=250\nCONFIG_NR_CPUS=8192')
+
+
+def test_config_values_reads_only_the_names_asked_for():
+    names = ["CONFIG_ZSWAP", "CONFIG_MODULE_SIG_FORCE", "CONFIG_DEFAULT_HOSTNAME", "CONFIG_HZ", "CONFIG_NR_CPUS",
+             "CONFIG_IO_URING"]
+    assert probes.config_values(CONFIG_TEXT, names) == {
+        "CONFIG_ZSWAP": "y", "CONFIG_MODULE_SIG_FORCE": "n", "CONFIG_DEFAULT_HOSTNAME": "(none)",
+        "CONFIG_HZ": "250", "CONFIG_NR_CPUS": "8192"}  # unmentioned: left out; the last line has no newline
+
+
+def test_config_values_does_not_match_a_longer_name_or_a_comment():
+    assert probes.config_values(CONFIG_TEXT, ["CONFIG_ZSWAP_DEFAULT", "CONFIG_MODULE_SIG", "Automatically"]) == {}
+    assert probes.config_values("# CONFIG_ZSWAP=y\n", ["CONFIG_ZSWAP"]) == {}
+
+
+def test_read_kernel_config_gz_and_garbage(tmp_path):
+    import gzip  # pylint: disable=import-outside-toplevel
+    (tmp_path / "proc" / "sys" / "kernel").mkdir(parents=True)
+    (tmp_path / "proc" / "sys" / "kernel" / "osrelease").write_text("6.8.0-45-generic\n")
+    (tmp_path / "proc" / "config.gz").write_bytes(gzip.compress(CONFIG_TEXT.encode()))
+    ctx = probes.Context(probes.Reader(str(tmp_path)), probes.NoSyscalls())
+    assert probes.read_kernel_config(ctx, ["CONFIG_HZ"]) == ("/proc/config.gz", {"CONFIG_HZ": "250"})
+    (tmp_path / "proc" / "config.gz").write_bytes(b"not gzip at all")
+    (tmp_path / "boot").mkdir()
+    (tmp_path / "boot" / "config-6.8.0-45-generic").write_text(CONFIG_TEXT)
+    ctx = probes.Context(probes.Reader(str(tmp_path)), probes.NoSyscalls())
+    assert probes.read_kernel_config(ctx, ["CONFIG_HZ"]) == ("/boot/config-6.8.0-45-generic", {"CONFIG_HZ": "250"})
+    (tmp_path / "boot" / "config-6.8.0-45-generic").unlink()
+    ctx = probes.Context(probes.Reader(str(tmp_path)), probes.NoSyscalls())
+    path, reason = probes.read_kernel_config(ctx, ["CONFIG_HZ"])
+    assert path is None and "/proc/config.gz: not gzip" in reason
