@@ -43,7 +43,7 @@ RECIPE_VERSION = "1"
 PACKAGES = [
     "linux-image-amd64", "initramfs-tools", "systemd", "systemd-sysv", "udev", "dbus", "openssh-server",
     "apparmor", "apparmor-utils", "python3", "python3-apt", "sudo", "iproute2", "procps", "kmod",
-    "ca-certificates",
+    "ca-certificates", "bpftrace",
 ]
 CMDLINE = ("root=/dev/vda rw rootfstype=ext4 apparmor=1 security=apparmor systemd.unified_cgroup_hierarchy=1 "
            "console=ttyS0 net.ifnames=0 quiet loglevel=3 mitigations=off")
