@@ -92,6 +92,9 @@ def main():
              [round(x, 2) for x in second]))
     print("floor sha256sum + tar -xzf : %.2f" % med(floor))
     print("role install (fresh host)   : %.2f  (%.2fx the floor; goal <= 1.3x)" % (med(first), med(first) / med(floor)))
+    # Each round's install against the floor measured just before it: less sensitive to load that drifts.
+    ratios = [f / x for f, x in zip(first, floor)]
+    print("per-round install/floor     : %s (median %.2fx)" % ([round(r, 2) for r in ratios], med(ratios)))
     print("role second run (no change) : %.2f" % med(second))
     return 0
 
