@@ -542,8 +542,26 @@ def cgroup_limits(ctx, mode, paths):
     return out
 
 
+def unit_default_path(unit):
+    """Where systemd puts a unit's cgroup unless told otherwise (Slice=): a slice under its parent slices
+    (a-b.slice in a.slice), every other unit in system.slice. Scopes and user units are elsewhere: None."""
+    if unit.endswith(".scope"):
+        return None
+    if unit.endswith(".slice"):
+        if unit == "-.slice":
+            return "/"
+        parts = unit[:-len(".slice")].split("-")
+        return "".join("/%s.slice" % "-".join(parts[:i + 1]) for i in range(len(parts)))
+    return "/system.slice/" + unit
+
+
 def find_unit_path(ctx, mode, unit):
-    """The cgroup path of a systemd unit: `systemctl show` on the live host, else a search of the tree."""
+    """The cgroup path of a systemd unit: its default place when that directory exists (no subprocess), else
+    `systemctl show` on the live host (Slice=, stopped units), else a search of the tree."""
+    base = v2_base(mode) if mode in ("unified", "hybrid") else "/sys/fs/cgroup/systemd"
+    default = unit_default_path(unit)
+    if default is not None and ctx.reader.isdir(base + default.rstrip("/")):
+        return default, "%s%s exists" % (base, default.rstrip("/"))
     if ctx.reader.live and ctx.run_command is not None:
         rc, stdout, stderr = ctx.run_command(["systemctl", "show", "--property", "ControlGroup", "--value", unit])
         if rc == 0 and stdout.strip():
@@ -552,7 +570,6 @@ def find_unit_path(ctx, mode, unit):
             return None, "systemctl: %s has no control group (not running?)" % unit
         if rc != 127 and stderr:
             return None, "systemctl show %s: %s" % (unit, stderr.strip())
-    base = v2_base(mode) if mode in ("unified", "hybrid") else "/sys/fs/cgroup/systemd"
     queue = [("", 0)]
     while queue:
         rel, depth = queue.pop(0)

@@ -396,9 +396,42 @@ def test_live_root_uses_syscalls_for_cgroup_mode_and_io_uring():
     assert facts["time"]["timing_monotonic"]["source"] == "clock_gettime(CLOCK_MONOTONIC) x 5000, best of 5"
 
 
-def test_unit_path_from_systemctl_on_the_live_host():
+class LiveReader(probes.Reader):
+    """A reader of a temporary tree that the probes take for the live host (so they may run commands)."""
+
+    @property
+    def live(self):
+        return True
+
+    def path(self, path):
+        return os.path.join(self.root, path.lstrip("/"))
+
+
+@pytest.mark.parametrize("unit,path", [
+    ("goproxy.service", "/system.slice/goproxy.service"),
+    ("docker.socket", "/system.slice/docker.socket"),
+    ("machine.slice", "/machine.slice"),
+    ("user-1000.slice", "/user.slice/user-1000.slice"),
+    ("-.slice", "/"),
+    ("session-3.scope", None),
+])
+def test_unit_default_path(unit, path):
+    assert probes.unit_default_path(unit) == path
+
+
+def test_unit_path_from_sys_without_a_subprocess(tmp_path):
+    (tmp_path / "sys" / "fs" / "cgroup" / "system.slice" / "goproxy.service").mkdir(parents=True)
+    run = mock.Mock(side_effect=AssertionError("no command may run when /sys answers"))
+    ctx = probes.Context(LiveReader(str(tmp_path)), FakeSyscalls(), {}, run)
+    path, how = probes.find_unit_path(ctx, "unified", "goproxy.service")
+    assert (path, how) == ("/system.slice/goproxy.service", "/sys/fs/cgroup/system.slice/goproxy.service exists")
+    run.assert_not_called()
+
+
+def test_unit_path_from_systemctl_on_the_live_host(tmp_path):
+    # Not in its default place (Slice=, or stopped): systemctl knows.
     run = mock.Mock(return_value=(0, "/system.slice/goproxy.service\n", ""))
-    ctx = probes.Context(probes.Reader("/"), FakeSyscalls(), {}, run)
+    ctx = probes.Context(LiveReader(str(tmp_path)), FakeSyscalls(), {}, run)
     path, how = probes.find_unit_path(ctx, "unified", "goproxy.service")
     assert path == "/system.slice/goproxy.service"
     run.assert_called_once_with(["systemctl", "show", "--property", "ControlGroup", "--value", "goproxy.service"])
