@@ -24,8 +24,8 @@ def worker(host, port, path):
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     path, threads = sys.argv[2], int(sys.argv[3])
-    for _ in range(threads):
-        threading.Thread(target=worker, args=(host, int(port), path), daemon=True).start()
+    for number in range(threads):
+        threading.Thread(target=worker, args=(host, int(port), path), name="load-%d" % number, daemon=True).start()
     while True:
         time.sleep(3600)
 
