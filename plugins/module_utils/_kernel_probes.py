@@ -555,12 +555,28 @@ def unit_default_path(unit):
     return "/system.slice/" + unit
 
 
+def systemd_at_root(ctx, mode):
+    """Whether PID 1 is systemd at the root of the cgroup tree we read (/init.scope): then units sit at their
+    default paths from that root. Not so in a container sharing the host's cgroup namespace (its systemd is
+    somewhere below), where only systemctl knows."""
+    try:
+        text = ctx.reader.read("/proc/1/cgroup")
+    except ProbeError:
+        return False
+    for line in text.splitlines():
+        fields = line.split(":", 2)
+        if len(fields) == 3 and (fields[0] == "0" if mode in ("unified", "hybrid") else fields[1] == "name=systemd"):
+            return fields[2].strip() == "/init.scope"
+    return False
+
+
 def find_unit_path(ctx, mode, unit):
-    """The cgroup path of a systemd unit: its default place when that directory exists (no subprocess), else
-    `systemctl show` on the live host (Slice=, stopped units), else a search of the tree."""
+    """The cgroup path of a systemd unit: its default place when systemd is at the root of the tree and that
+    directory exists (no subprocess), else `systemctl show` on the live host (Slice=, stopped units, a nested
+    systemd), else a search of the tree."""
     base = v2_base(mode) if mode in ("unified", "hybrid") else "/sys/fs/cgroup/systemd"
     default = unit_default_path(unit)
-    if default is not None and ctx.reader.isdir(base + default.rstrip("/")):
+    if default is not None and systemd_at_root(ctx, mode) and ctx.reader.isdir(base + default.rstrip("/")):
         return default, "%s%s exists" % (base, default.rstrip("/"))
     if ctx.reader.live and ctx.run_command is not None:
         rc, stdout, stderr = ctx.run_command(["systemctl", "show", "--property", "ControlGroup", "--value", unit])

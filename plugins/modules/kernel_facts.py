@@ -57,9 +57,10 @@ options:
     default: []
   cgroup_units:
     description:
-      - systemd units whose cgroup limits to report. The cgroup path is the unit's default place when that directory
-        exists (C(system.slice/<unit>), a slice under its parents), else comes from C(systemctl show) on the live
-        host (C(Slice=), stopped units), else from a search of the cgroup tree.
+      - systemd units whose cgroup limits to report. The cgroup path is the unit's default place when PID 1 is systemd
+        at the root of the cgroup tree and that directory exists (C(system.slice/<unit>), a slice under its parents),
+        else comes from C(systemctl show) on the live host (C(Slice=), stopped units, a nested systemd), else from a
+        search of the cgroup tree.
     type: list
     elements: str
     default: []

@@ -421,11 +421,36 @@ def test_unit_default_path(unit, path):
 
 def test_unit_path_from_sys_without_a_subprocess(tmp_path):
     (tmp_path / "sys" / "fs" / "cgroup" / "system.slice" / "goproxy.service").mkdir(parents=True)
+    (tmp_path / "proc" / "1").mkdir(parents=True)
+    (tmp_path / "proc" / "1" / "cgroup").write_text("0::/init.scope\n")
     run = mock.Mock(side_effect=AssertionError("no command may run when /sys answers"))
     ctx = probes.Context(LiveReader(str(tmp_path)), FakeSyscalls(), {}, run)
     path, how = probes.find_unit_path(ctx, "unified", "goproxy.service")
     assert (path, how) == ("/system.slice/goproxy.service", "/sys/fs/cgroup/system.slice/goproxy.service exists")
     run.assert_not_called()
+
+
+@pytest.mark.parametrize("pid1_cgroup", ["0::/system.slice/docker-0123.scope/init.scope\n", None])
+def test_unit_path_asks_systemctl_when_systemd_is_not_at_the_root(tmp_path, pid1_cgroup):
+    """A container sharing the host's cgroup namespace: the host's system.slice is not its systemd's."""
+    (tmp_path / "sys" / "fs" / "cgroup" / "system.slice" / "goproxy.service").mkdir(parents=True)
+    if pid1_cgroup is not None:
+        (tmp_path / "proc" / "1").mkdir(parents=True)
+        (tmp_path / "proc" / "1" / "cgroup").write_text(pid1_cgroup)
+    run = mock.Mock(return_value=(0, "/system.slice/docker-0123.scope/system.slice/goproxy.service\n", ""))
+    ctx = probes.Context(LiveReader(str(tmp_path)), FakeSyscalls(), {}, run)
+    path, _how = probes.find_unit_path(ctx, "unified", "goproxy.service")
+    assert path == "/system.slice/docker-0123.scope/system.slice/goproxy.service"
+    run.assert_called_once()
+
+
+def test_systemd_at_root_in_v1_reads_the_named_hierarchy(tmp_path):
+    (tmp_path / "proc" / "1").mkdir(parents=True)
+    (tmp_path / "proc" / "1" / "cgroup").write_text("12:cpu,cpuacct:/\n1:name=systemd:/init.scope\n0::/init.scope\n")
+    ctx = probes.Context(LiveReader(str(tmp_path)), FakeSyscalls(), {}, None)
+    assert probes.systemd_at_root(ctx, "v1") and probes.systemd_at_root(ctx, "hybrid")
+    (tmp_path / "proc" / "1" / "cgroup").write_text("1:name=systemd:/docker/abc/init.scope\n0::/\n")
+    assert not probes.systemd_at_root(ctx, "v1") and not probes.systemd_at_root(ctx, "unified")
 
 
 def test_unit_path_from_systemctl_on_the_live_host(tmp_path):
