@@ -3,6 +3,8 @@
 serves it: <out>/golang.org/toolchain/@v/{list, v0.0.1-go<ver>.linux-<arch>.info, .mod, .zip}.
 
     make_goproxy.py <go<ver>.linux-<arch>.tar.gz> <out-dir>
+    make_goproxy.py --fake <ver> <out-dir>     a tiny module that is no Go distribution (only a VERSION file),
+                                               for the checksum database's refusal test
 
 prints one JSON line {"version", "arch", "zip", "h1"}; h1 is the Go module hash (dirhash Hash1) of the zip,
 computed by the role's own helper (roles/go_toolchain/files/go_toolchain_helper.py). Reuses an existing zip.
@@ -21,15 +23,23 @@ HELPER = os.path.join(HERE, "..", "..", "roles", "go_toolchain", "files", "go_to
 
 
 def main():
-    archive, out = sys.argv[1], sys.argv[2]
-    match = re.match(r"go(.+)\.linux-(\w+)\.tar\.gz$", os.path.basename(archive))
-    version, arch = match.groups()
+    fake = sys.argv[1] == "--fake"
+    if fake:
+        archive, version, arch, out = None, sys.argv[2], "amd64", sys.argv[3]
+    else:
+        archive, out = sys.argv[1], sys.argv[2]
+        match = re.match(r"go(.+)\.linux-(\w+)\.tar\.gz$", os.path.basename(archive))
+        version, arch = match.groups()
     modver = "v0.0.1-go%s.linux-%s" % (version, arch)
     prefix = "golang.org/toolchain@%s/" % modver
     vdir = os.path.join(out, "golang.org", "toolchain", "@v")
     os.makedirs(vdir, exist_ok=True)
     zpath = os.path.abspath(os.path.join(vdir, modver + ".zip"))
-    if not os.path.exists(zpath):
+    if fake and not os.path.exists(zpath):
+        with zipfile.ZipFile(zpath + ".partial", "w") as zf:
+            zf.writestr(prefix + "VERSION", "go%s\n" % version)
+        os.replace(zpath + ".partial", zpath)
+    elif not fake and not os.path.exists(zpath):
         tmp = zpath + ".partial"
         with tarfile.open(archive) as tar, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for member in tar:
@@ -47,11 +57,23 @@ def main():
     known = sorted(f[:-4] for f in os.listdir(vdir) if f.endswith(".zip"))
     with open(os.path.join(vdir, "list"), "w") as fh:
         fh.write("".join(v + "\n" for v in known))
-    spec = importlib.util.spec_from_file_location("go_toolchain_helper", HELPER)
-    helper = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(helper)
-    with zipfile.ZipFile(zpath) as zf:
-        h1 = helper.module_h1(zf)
+    # The h1 is remembered in <zip>.h1 while the zip keeps its size and mtime.
+    st = os.stat(zpath)
+    stamp = "%d %d" % (st.st_size, st.st_mtime_ns)
+    try:
+        with open(zpath + ".h1") as fh:
+            seen_stamp, _sep, h1 = fh.read().strip().rpartition(" ")
+    except OSError:
+        seen_stamp, h1 = None, None
+    if seen_stamp != stamp or not h1.startswith("h1:"):
+        spec = importlib.util.spec_from_file_location("go_toolchain_helper", HELPER)
+        helper = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(helper)
+        with zipfile.ZipFile(zpath) as zf:
+            h1 = helper.module_h1(zf)
+        with open(zpath + ".h1.tmp", "w") as fh:
+            fh.write("%s %s\n" % (stamp, h1))
+        os.replace(zpath + ".h1.tmp", zpath + ".h1")
     print(json.dumps({"version": version, "arch": arch, "zip": zpath, "h1": h1}))
 
 
