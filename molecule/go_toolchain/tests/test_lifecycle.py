@@ -97,8 +97,11 @@ def test_1_older_patch_pinned_and_unlisted_version_pruned(host):
     assert fact(host)["versions"] == ["1.26.6", "1.25.4"]
 
 
-@pytest.mark.skipif(not SOURCE_BUILD, reason="source: source (make.bash) runs only with GOHOST_GO_SOURCE_BUILD=1: "
-                                              "10 to 25 minutes on two loaded cores, too slow for every CI run")
+SKIP_SOURCE = ("source: source (make.bash) runs only with GOHOST_GO_SOURCE_BUILD=1: 10 to 25 minutes on two loaded "
+               "cores, too slow for every CI run")
+
+
+@pytest.mark.skipif(not SOURCE_BUILD, reason=SKIP_SOURCE)
 def test_1b_older_patch_was_built_from_source(host):
     # make.bash ran: it leaves cmd/dist in pkg/tool (official archives do not ship it) and the toolchain it built
     # compiles and runs a program.
