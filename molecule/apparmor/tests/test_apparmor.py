@@ -50,6 +50,16 @@ def test_services_run_confined(host, name):
     assert status == 200 and body.strip() == "gohost-%s (%s)" % (name, mode)
 
 
+def test_probe_is_the_go_service_deployment(host):
+    # Deployed by noble.gohost.go_service: its release directory, a dynamic user, and confined by the profile that
+    # attaches to every release (the apparmor role restarted it after loading the profile).
+    pid = host.check_output("systemctl show -p MainPID --value probe.service")
+    exe = host.check_output("readlink /proc/%s/exe", pid)
+    assert exe.startswith("/opt/go-services/probe/releases/") and exe.endswith("/probe"), exe
+    assert host.check_output("systemctl show -p DynamicUser --value probe.service") == "yes"
+    assert host.file("/proc/%s/attr/current" % pid).content_string.strip() == "gohost-probe (enforce)"
+
+
 def test_allowed_access_works(host):
     status, body = fetch(host, 8089, "/read?path=/etc/probe/config.txt")
     assert status == 200 and body == "config of probe"
