@@ -15,7 +15,8 @@ CLIENT = testinfra.get_host("ansible://gohost-goproxy-client-%s" % PLATFORM, ans
 BUILT = os.path.join(PROJECT, ".cache", "goproxy-build", "goproxy-v0.21.0")
 ATHENS = os.path.join(PROJECT, ".cache", "athens-build", "athens-v0.15.4")
 ATHENS_WHY = os.path.join(PROJECT, ".cache", "athens-build", "unavailable.txt")
-# Prefilled on the mirror, so the second tier gets it even after the mirror went offline (test_goproxy.py).
+# Prefilled on the mirror. This file runs before test_goproxy.py (file order), while the mirror is online, so
+# the second tier can also check the module against the checksum database through it.
 MOD_PATH = "go.uber.org/multierr/@v/v1.10.0.mod"
 
 
