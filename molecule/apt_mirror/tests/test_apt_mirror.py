@@ -242,8 +242,10 @@ def test_cache_mode_through_apt_cacher_ng():
     assert "mirror.gohost.test/probe/dists/stable/InRelease" in MIRROR.file(acng_log).content_string
     deb = "probe/pool/main/gohost-mirror-probe_3.0_all.deb"
     access = "grep -c 'GET /%s ' /var/log/nginx/gohost-apt-mirror.access.log || true" % deb
-    CLIENT.check_output("cd /tmp && rm -f gohost-mirror-probe_*.deb && apt-get download -q gohost-mirror-probe")
-    assert MIRROR.file("/var/cache/apt-cacher-ng/mirror.gohost.test/%s" % deb).exists
+    got = CLIENT.check_output("cd /tmp && rm -f gohost-mirror-probe_*.deb && apt-get download -q gohost-mirror-probe"
+                              " 2>&1 && apt-config dump Acquire::http::Proxy")
+    cached = MIRROR.check_output("find /var/cache/apt-cacher-ng -name gohost-mirror-probe_3.0_all.deb")
+    assert cached, "%s\n%s" % (got, MIRROR.check_output("tail -n 20 %s" % acng_log))
     fetched = int(MIRROR.check_output(access))
     assert fetched >= 1
     CLIENT.check_output("cd /tmp && rm -f gohost-mirror-probe_*.deb && apt-get download -q gohost-mirror-probe")
