@@ -240,14 +240,16 @@ def test_cache_mode_through_apt_cacher_ng():
     assert 'Acquire::http::Proxy "http://mirror.gohost.test:3143";' in dropin
     acng_log = "/var/log/apt-cacher-ng/apt-cacher.log"
     assert "mirror.gohost.test/probe/dists/stable/InRelease" in MIRROR.file(acng_log).content_string
-    deb = "probe/pool/main/gohost-mirror-probe_3.0_all.deb"
-    access = "grep -c 'GET /%s ' /var/log/nginx/gohost-apt-mirror.access.log || true" % deb
+    # aptly's pool is pool/<component>/<initial>/<source>/<file>.
+    access = ("grep -cE 'GET /probe/pool/main/[^ ]*/gohost-mirror-probe_3\\.0_all\\.deb ' "
+              "/var/log/nginx/gohost-apt-mirror.access.log || true")
     got = CLIENT.check_output("cd /tmp && rm -f gohost-mirror-probe_*.deb && apt-get download -q gohost-mirror-probe"
                               " 2>&1 && apt-config dump Acquire::http::Proxy")
     cached = MIRROR.check_output("find /var/cache/apt-cacher-ng -name gohost-mirror-probe_3.0_all.deb")
     assert cached, "%s\n%s" % (got, MIRROR.check_output("tail -n 20 %s" % acng_log))
     fetched = int(MIRROR.check_output(access))
-    assert fetched >= 1
+    assert fetched >= 1, "cached as %s, but nginx logged no download of it:\n%s" % (
+        cached, MIRROR.check_output("grep gohost-mirror-probe /var/log/nginx/gohost-apt-mirror.access.log | tail -n 5"))
     CLIENT.check_output("cd /tmp && rm -f gohost-mirror-probe_*.deb && apt-get download -q gohost-mirror-probe")
     assert CLIENT.run("ls /tmp/gohost-mirror-probe_3.0_all.deb").rc == 0
     assert int(MIRROR.check_output(access)) == fetched  # the second download came from the cache
