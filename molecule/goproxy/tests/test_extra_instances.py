@@ -37,12 +37,14 @@ def test_go_method_built_with_the_toolchain_go():
     assert "github.com/goproxy/goproxy\tv0.21.0\th1:" in info, info
 
 
-def test_go_method_instance_serves_through_the_mirror():
-    assert CLIENT.service("goproxy-go").is_running
-    res = fetch_through(8081)
+@pytest.mark.parametrize("unit,port", [("goproxy-go", 8081), ("goproxy-archive", 8082)])
+def test_instance_serves_through_the_mirror(unit, port):
+    """The instances of the go and archive install methods serve the module graph through the main mirror."""
+    assert CLIENT.service(unit).is_running
+    res = fetch_through(port)
     assert res.rc == 0, res.stderr
     assert "module go.uber.org/multierr" in res.stdout
-    assert sandbox_exposure("goproxy-go.service") <= 2.0
+    assert sandbox_exposure(unit + ".service") <= 2.0
 
 
 def test_archive_method_installed_the_archived_binary():
@@ -51,13 +53,6 @@ def test_archive_method_installed_the_archived_binary():
     assert CLIENT.file("/opt/goproxy-archive/bin/goproxy").sha256sum == want
     assert CLIENT.file("/opt/goproxy-archive/bin/goproxy").mode == 0o755
 
-
-def test_archive_method_instance_serves_through_the_mirror():
-    assert CLIENT.service("goproxy-archive").is_running
-    res = fetch_through(8082)
-    assert res.rc == 0, res.stderr
-    assert "module go.uber.org/multierr" in res.stdout
-    assert sandbox_exposure("goproxy-archive.service") <= 2.0
 
 
 def test_wrong_checksum_installed_nothing():
