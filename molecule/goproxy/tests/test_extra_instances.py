@@ -54,7 +54,6 @@ def test_archive_method_installed_the_archived_binary():
     assert CLIENT.file("/opt/goproxy-archive/bin/goproxy").mode == 0o755
 
 
-
 def test_wrong_checksum_installed_nothing():
     assert not CLIENT.file("/opt/goproxy-badsum/bin/goproxy").exists
     assert not CLIENT.file("/etc/systemd/system/goproxy-badsum.service").exists
