@@ -64,6 +64,16 @@ def _errors(services, var_name="go_service_services", defaults=None):
                                   "got %r" % (where, binary.get("package")))
 
         add("type", su.check_choice(svc.get("type"), su.SERVICE_TYPES))
+        bus_name = svc.get("bus_name")
+        if svc.get("type") == "dbus":
+            if bus_name is None or bus_name == "":
+                errors.append("%s: type dbus needs bus_name (the D-Bus name the service takes, BusName=)" % where)
+            else:
+                add("bus_name", su.check_bus_name(bus_name))
+        elif bus_name is not None and bus_name != "":
+            stype = svc.get("type")
+            errors.append("%s.bus_name is only for type dbus (BusName=, the name systemd waits for), but type is %s"
+                          % (where, "unset" if stype is None else repr(stype)))
         add("restart", su.check_restart(svc.get("restart")))
         for key in ("restart_sec", "start_limit_interval_sec", "timeout_stop_sec", "log_rate_limit_interval_sec"):
             add(key, su.check_timespan(svc.get(key)))

@@ -50,6 +50,8 @@ _UNIT_NAME_RE = re.compile(r"^[a-zA-Z0-9:_.\\-]+$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JOURNAL_FIELD_RE = re.compile(r"^[A-Z0-9][A-Z0-9_]*$")
 _CPUSET_RE = re.compile(r"^\d+(-\d+)?$")
+_BUS_ELEMENT_RE = re.compile(r"^[A-Za-z_-][A-Za-z0-9_-]*$")
+BUS_NAME_MAX = 255
 
 
 def _is_int(value):
@@ -267,6 +269,30 @@ def check_unit_name(value, suffix=None):
         return "is not a valid unit name: %r" % (value,)
     if suffix and not value.endswith(suffix):
         return "must end with %r, got %r" % (suffix, value)
+    return None
+
+
+def check_bus_name(value):
+    """Error phrase for a bad BusName=: a D-Bus well-known name (the D-Bus specification's rules, which
+    ``sd_bus_service_name_is_valid()`` applies): at most 255 characters, at least two elements separated by dots,
+    each element made of A-Z, a-z, 0-9, '_' and '-' and not starting with a digit (``org.example.Api``)."""
+    if value is None:
+        return None
+    what = "is not a valid D-Bus well-known name"
+    if not isinstance(value, str):
+        return "%s (not a string): %r" % (what, value)
+    if len(value) > BUS_NAME_MAX:
+        return "%s (longer than %d characters): %r" % (what, BUS_NAME_MAX, value)
+    elements = value.split(".")
+    if len(elements) < 2:
+        return "%s (it needs at least two elements separated by dots, e.g. 'org.example.Api'): %r" % (what, value)
+    for element in elements:
+        if not element:
+            return "%s (empty element): %r" % (what, value)
+        if element[0].isdigit():
+            return "%s (element %r starts with a digit): %r" % (what, element, value)
+        if not _BUS_ELEMENT_RE.match(element):
+            return "%s (element %r has characters other than A-Z, a-z, 0-9, '_' and '-'): %r" % (what, element, value)
     return None
 
 

@@ -67,6 +67,49 @@ def test_bad_values_named(bad, expect):
     assert any(expect in e for e in errors), errors
 
 
+def test_bus_name_with_type_dbus():
+    assert f._errors([svc(type="dbus", bus_name="org.example.Api")]) == []
+    assert f._errors([svc(type="dbus", bus_name="org.example.Api")], defaults={"type": "exec"}) == []
+    # type dbus from the defaults needs a bus name too
+    assert f._errors([svc(bus_name="org.example.Api")], defaults={"type": "dbus"}) == []
+    assert f._errors([svc()], defaults={"type": "dbus"}) == [
+        "go_service_services[0] (api): type dbus needs bus_name (the D-Bus name the service takes, BusName=)"]
+
+
+@pytest.mark.parametrize("bus_name", [None, ""])
+def test_bus_name_missing(bus_name):
+    extra = {} if bus_name is None else {"bus_name": bus_name}
+    errors = f._errors([GOOD, svc(name="web"), svc(name="api2", type="dbus", **extra)])
+    assert errors == ["go_service_services[2] (api2): type dbus needs bus_name (the D-Bus name the service takes, "
+                      "BusName=)"]
+
+
+@pytest.mark.parametrize("stype, shown", [("exec", "'exec'"), ("notify", "'notify'"), ("simple", "'simple'"),
+                                          (None, "unset")])
+def test_bus_name_refused_without_type_dbus(stype, shown):
+    extra = {} if stype is None else {"type": stype}
+    errors = f._errors([svc(bus_name="org.example.Api", **extra)])
+    assert errors == ["go_service_services[0] (api).bus_name is only for type dbus (BusName=, the name systemd "
+                      "waits for), but type is %s" % shown]
+    assert f._errors([svc(bus_name="org.example.Api")], defaults={"type": "exec"})[0].endswith("type is 'exec'")
+    assert f._errors([svc(bus_name="", **extra)]) == []  # an empty one is no bus name
+
+
+@pytest.mark.parametrize("bus_name, reason", [
+    ("api", "at least two elements"),
+    ("org.1api", "starts with a digit"),
+    ("org..api", "empty element"),
+    ("org.example.api$", "characters other than"),
+    ("org." + "a" * 252, "longer than 255"),
+    (7, "not a string"),
+])
+def test_bad_bus_names(bus_name, reason):
+    errors = f._errors([svc(type="dbus", bus_name=bus_name)])
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("go_service_services[0] (api).bus_name is not a valid D-Bus well-known name"), errors
+    assert reason in errors[0]
+
+
 def test_errors_merge_defaults_and_index():
     errors = f._errors([GOOD, svc(name="web")], defaults={"restart": "bogus"})
     assert len(errors) == 2

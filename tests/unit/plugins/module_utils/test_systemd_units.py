@@ -132,3 +132,33 @@ def test_quoting():
     assert su.quote_arg("") == '""'
     assert su.quote_env("TIER", "molecule test") == '"TIER=molecule test"'
     assert su.quote_env("P", "50%") == '"P=50%%"'
+
+
+@pytest.mark.parametrize("value", [None, "org.example.Api", "com.example-corp._api.v2", "a.b", "_x.-y",
+                                   "org." + "a" * 251, "org.freedesktop.systemd1", "A0.B1"])
+def test_bus_names_accepted(value):
+    assert su.check_bus_name(value) is None
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("org", "at least two elements"),
+    ("", "at least two elements"),
+    ("org.1example", "element '1example' starts with a digit"),
+    ("1org.example", "element '1org' starts with a digit"),
+    ("org..example", "empty element"),
+    (".org.example", "empty element"),
+    ("org.example.", "empty element"),
+    (":1.42", "characters other than"),  # a unique name, not a well-known one
+    ("org.example.Api!", "element 'Api!' has characters other than"),
+    ("org.exa mple", "characters other than"),
+    ("org.exämple", "characters other than"),
+    ("org.example.%i", "characters other than"),
+    ("org." + "a" * 252, "longer than 255 characters"),
+    (42, "not a string"),
+    (["org.example.Api"], "not a string"),
+])
+def test_bus_names_rejected(value, reason):
+    err = su.check_bus_name(value)
+    assert err is not None and err.startswith("is not a valid D-Bus well-known name"), err
+    assert reason in err, err
+    assert repr(value) in err
