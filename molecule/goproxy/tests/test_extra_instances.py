@@ -4,6 +4,8 @@ upstream is the mirror): go (built with the go_toolchain Go) and archive (the re
 and the Athens backend, which runs only when its binary could be obtained (else skipped, saying why)."""
 import hashlib
 import os
+import subprocess
+import time
 
 import pytest
 import testinfra
@@ -15,6 +17,13 @@ CLIENT = testinfra.get_host("ansible://gohost-goproxy-client-%s" % PLATFORM, ans
 BUILT = os.path.join(PROJECT, ".cache", "goproxy-build", "goproxy-v0.21.0")
 ATHENS = os.path.join(PROJECT, ".cache", "athens-build", "athens-v0.15.4")
 ATHENS_WHY = os.path.join(PROJECT, ".cache", "athens-build", "unavailable.txt")
+SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ATHENS_WORK = "/root/athensclient"
+ATHENS_MODCACHE = "/tmp/athens-modcache"
+# A real graph, as in test_goproxy.py: go.uber.org/zap v1.28.0 and everything its go.mod needs.
+GO_MOD = "module example.com/athensclient\n\ngo 1.22\n\nrequire go.uber.org/zap v1.28.0\n"
+MAIN_GO = ('package main\n\nimport "go.uber.org/zap"\n\nfunc main() {\n\tl, _ := zap.NewProduction()\n'
+           '\tl.Info("hello")\n}\n')
 # Prefilled on the mirror. This file runs before test_goproxy.py (file order), while the mirror is online, so
 # the second tier can also check the module against the checksum database through it.
 MOD_PATH = "go.uber.org/multierr/@v/v1.10.0.mod"
@@ -66,7 +75,40 @@ def _athens_missing():
     return "Athens binary %s missing, Athens backend not run: %s" % (ATHENS, why)
 
 
-@pytest.mark.skipif(_athens_missing() is not None, reason=str(_athens_missing()))
+ATHENS_SKIP = pytest.mark.skipif(_athens_missing() is not None, reason=str(_athens_missing()))
+
+
+def _q(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def athens_mode(offline):
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(PROJECT, ".cache", "collections")
+    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO, "athens_mode.yml"),
+         "-e", "goproxy_offline=%s" % ("true" if offline else "false")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=1200, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    wait_healthy()
+
+
+def wait_healthy():
+    deadline = time.time() + 60
+    while CLIENT.run("curl -fsS -o /dev/null http://127.0.0.1:3000/healthz").rc != 0:
+        assert time.time() < deadline, "Athens did not answer on /healthz"
+        time.sleep(1)
+
+
+def download_through_athens():
+    """go mod download of the graph with Athens as the only GOPROXY and an empty module cache: (rc, output)."""
+    res = CLIENT.run("rm -rf %s && cd %s && GOPROXY=http://127.0.0.1:3000 GOMODCACHE=%s GOFLAGS=-modcacherw "
+                     "timeout 600 go mod download all 2>&1" % (ATHENS_MODCACHE, ATHENS_WORK, ATHENS_MODCACHE))
+    return res.rc, res.stdout + res.stderr
+
+
+@ATHENS_SKIP
 def test_athens_serves_a_module_through_the_mirror():
     assert CLIENT.service("athens").is_running
     assert CLIENT.run("curl -fsS http://127.0.0.1:3000/healthz").rc == 0
@@ -74,3 +116,47 @@ def test_athens_serves_a_module_through_the_mirror():
     assert res.rc == 0, res.stderr
     assert "module go.uber.org/multierr" in res.stdout
     assert sandbox_exposure("athens.service") <= 2.0
+    config = CLIENT.check_output("cat /etc/athens/athens.toml")
+    assert 'NetworkMode = "strict"' in config and 'StorageType = "disk"' in config, config
+
+
+@ATHENS_SKIP
+def test_athens_downloads_a_module_graph():
+    CLIENT.check_output("mkdir -p %s && printf '%%s' %s > %s/go.mod && printf '%%s' %s > %s/main.go" % (
+        ATHENS_WORK, _q(GO_MOD), ATHENS_WORK, _q(MAIN_GO), ATHENS_WORK))
+    res = CLIENT.run("cd %s && GOPROXY=http://127.0.0.1:3000 GOMODCACHE=%s GOFLAGS=-modcacherw timeout 600 "
+                     "go mod tidy 2>&1" % (ATHENS_WORK, ATHENS_MODCACHE))
+    assert res.rc == 0, res.stdout + res.stderr
+    rc, out = download_through_athens()
+    assert rc == 0, out
+    assert CLIENT.file(ATHENS_MODCACHE + "/go.uber.org/zap@v1.28.0/logger.go").exists
+    # Athens' own disk storage holds the graph now.
+    assert CLIENT.file("/var/cache/athens/athens/go.uber.org/zap/v1.28.0/source.zip").exists
+
+
+@ATHENS_SKIP
+def test_athens_offline_serves_its_storage_across_a_restart():
+    athens_mode(offline=True)
+    config = CLIENT.check_output("cat /etc/athens/athens.toml")
+    assert 'NetworkMode = "offline"' in config and 'DownloadMode = "none"' in config, config
+    rc, out = download_through_athens()
+    assert rc == 0, out
+    CLIENT.check_output("systemctl restart athens")
+    wait_healthy()
+    rc, out = download_through_athens()
+    assert rc == 0, out
+    assert CLIENT.file(ATHENS_MODCACHE + "/go.uber.org/zap@v1.28.0/logger.go").exists
+
+
+@ATHENS_SKIP
+def test_athens_offline_fails_fast_on_an_uncached_module():
+    start = time.time()
+    res = CLIENT.run("cd /tmp && GOPROXY=http://127.0.0.1:3000 GOMODCACHE=%s GOFLAGS=-modcacherw GONOSUMDB=rsc.io "
+                     "timeout 60 go mod download rsc.io/quote@v1.5.2" % ATHENS_MODCACHE)
+    elapsed = time.time() - start
+    assert res.rc != 0, res.stdout
+    assert elapsed < 30, "the uncached module took %.0fs to fail" % elapsed
+    out = res.stdout + res.stderr
+    assert "127.0.0.1:3000/rsc.io/quote/@v/v1.5.2.info: 404 Not Found" in out, out
+    athens_mode(offline=False)
+    assert 'NetworkMode = "strict"' in CLIENT.check_output("cat /etc/athens/athens.toml")

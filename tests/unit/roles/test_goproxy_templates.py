@@ -152,6 +152,9 @@ def _unit_values(text, key):
 
 
 ATHENS_NAMES = [name for name in VARIANTS if name.startswith("athens")]
+# Athens v0.15.4 pkg/config/config.go: the fields tagged validate:"required" (TimeoutConf.Timeout included). Given a
+# configuration file, Athens applies none of its defaults and refuses to start when one is missing or zero.
+ATHENS_REQUIRED = ("GoEnv", "GoBinary", "GoGetWorkers", "ProtocolWorkers", "LogLevel", "StorageType", "Timeout")
 
 
 @pytest.mark.parametrize("name", ATHENS_NAMES)
@@ -164,6 +167,10 @@ def test_athens_config_is_toml_athens_reads(rendered, name):
     storage = variant.get("athens_storage", "disk")
     section = {"disk": "Disk", "s3": "S3", "minio": "Minio", "gcp": "GCP", "azureblob": "AzureBlob"}[storage]
     # What Athens' validator requires, and the values the role means.
+    assert [key for key in ATHENS_REQUIRED if not doc.get(key)] == []
+    assert doc.get("CloudRuntime") or doc.get("LogFormat")  # validate:"required_without=LogFormat"
+    assert doc.get("LogFormat", "") in ("", "json", "plain") and doc.get("IndexType", "") in ("", "none", "memory")
+    assert all(url.startswith("https://") for url in doc["SumDBs"])  # Athens refuses any other scheme at start
     assert doc["GoEnv"] == "production" and doc["GoBinary"] == "/usr/local/bin/go"
     assert doc["StorageType"] == storage and section in doc["Storage"]
     assert doc["NetworkMode"] in ATHENS_MODES["network"] and doc["DownloadMode"] in ATHENS_MODES["download"]
@@ -188,13 +195,14 @@ def test_athens_offline_string_true_is_offline(rendered):
     assert "GOPROXY=off" in doc["GoBinaryEnvVars"]
     assert "GONOSUMDB=corp.example/*" in doc["GoBinaryEnvVars"]
     assert doc["NoSumPatterns"] == ["corp.example/*", "git.corp.example/*"]
-    assert doc["NETRCPath"] == "/run/credentials/athens.service/netrc"
+    assert doc["NETRCPath"] == "/run/athens/netrc"
 
 
 def test_athens_offline_string_false_is_online(rendered):
     doc = _toml(rendered, "athens-defaults")
     assert (doc["NetworkMode"], doc["DownloadMode"], doc["SumDBs"]) == ("strict", "sync", ["https://sum.golang.org"])
     assert not [env for env in doc["GoBinaryEnvVars"] if env.startswith("GOPROXY=")]
+    assert "GOSUMDB=sum.golang.org" in doc["GoBinaryEnvVars"]
     assert doc["NETRCPath"] == ""
 
 
@@ -207,11 +215,18 @@ def test_athens_disk_root_is_made_by_systemd(rendered):
 
 
 @pytest.mark.parametrize("name", ATHENS_NAMES)
-def test_athens_unit_reads_the_config_as_a_credential(rendered, name):
+def test_athens_unit_reads_a_root_copy_of_the_config(rendered, name):
     unit = _read(rendered, name, "athens.service")
-    assert _unit_values(unit, "ExecStart") == ["/usr/local/bin/athens -config_file=%d/athens.toml"]
-    assert "athens.toml:/etc/athens/athens.toml" in _unit_values(unit, "LoadCredential")
-    assert ("netrc:/etc/athens/netrc" in _unit_values(unit, "LoadCredential")) == bool(VARIANTS[name].get("netrc"))
+    assert _unit_values(unit, "ExecStart") == ["/usr/local/bin/athens -config_file=%t/athens/athens.toml"]
+    assert _unit_values(unit, "RuntimeDirectory") == ["athens"] and _unit_values(unit, "RuntimeDirectoryMode") == ["0700"]
+    copies = _unit_values(unit, "ExecStartPre")
+    wanted = ["athens.toml"] + (["netrc"] if VARIANTS[name].get("netrc") else [])
+    assert len(copies) == len(wanted)
+    for line, file in zip(copies, wanted):
+        # run as root outside the sandbox ('+'), owned by the service user, read-only for it alone
+        assert line.startswith("+/bin/sh -c ") and "install -m 0400" in line, line
+        assert line.endswith(" /etc/athens/%s %%t/athens/%s\"" % (file, file)), line
+    assert _unit_values(unit, "LoadCredential") == []
     assert _unit_values(unit, "PrivateUsers") == ["yes"]
 
 
