@@ -6,8 +6,13 @@ container), and the time of a second, no-change run. Prints numbers; never fails
 
 A throwaway container `gohost-bench-go_toolchain` (image noble-gohost/<GOHOST_PLATFORM or bookworm>) gets the
 archive of tests/support/go_dist.py bind-mounted read-only; the role reads it with base_url file:///srv/go-dl
-(download_on target: the archive is streamed through the hash into tar). Runs alternate floor / install /
-no-change, as this machine's timings drift.
+(download_on target: the archive is streamed through the hash into tar). Each round measures, in this order: the
+floor, the role's helper alone (`install` through `docker exec`, no Ansible), the role on a fresh host, and the
+no-change run; ratios are also given per round, as this machine's timings drift with other load.
+
+The floor has no Ansible at all. ansible-playbook's own start and the role's fixed per-task costs (the no-change
+run: start, argument checks, one probe) are paid by every run, so besides the plain ratio (the goal) the output
+decomposes the install into that fixed cost and the rest, and gives the helper alone against the floor.
 """
 import argparse
 import json
@@ -47,6 +52,10 @@ def timed(cmd, **kwargs):
     return time.monotonic() - start, out
 
 
+def r2(values):
+    return [round(x, 2) for x in values]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", default="1.26.6")
@@ -60,7 +69,13 @@ def main():
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
                PATH=VENV_BIN + os.pathsep + os.environ["PATH"], ANSIBLE_PIPELINING="1")
     archive = "/srv/go-dl/" + os.path.basename(dist["path"])
-    floor, first, second = [], [], []
+    floor, alone, first, second = [], [], [], []
+    with open(os.path.join(ROOT, "roles", "go_toolchain", "files", "go_toolchain_helper.py"), "rb") as fh:
+        helper = fh.read()
+    helper_cmd = ["docker", "exec", "-i", NAME, "python3", "-", "install", "--src=file://" + archive,
+                  "--checksum=sha256:" + dist["sha256"], "--version=" + args.version, "--arch=" + dist["arch"],
+                  "--root=/usr/local/lib/go", "--source=tarball"]
+    load = [os.getloadavg()]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             playbook = os.path.join(tmp, "bench.yml")
@@ -78,6 +93,10 @@ def main():
                 seconds, _out = timed(["docker", "exec", NAME, "sh", "-c", floor_cmd])
                 floor.append(seconds)
                 run(["docker", "exec", NAME, "sh", "-c", reset])
+                start = time.monotonic()
+                subprocess.run(helper_cmd, input=helper, check=True, stdout=subprocess.DEVNULL)
+                alone.append(time.monotonic() - start)
+                run(["docker", "exec", NAME, "sh", "-c", reset])
                 seconds, out = timed(ap, env=env, cwd=ROOT)
                 first.append(seconds)
                 seconds, out = timed(ap, env=env, cwd=ROOT)
@@ -86,16 +105,29 @@ def main():
                     print("WARNING: the second run changed something:\n" + out[-800:])
     finally:
         subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    load.append(os.getloadavg())
     med = statistics.median
-    print("go%s, %d repeats (seconds, median; all: floor %s, install %s, no-change %s)"
-          % (args.version, args.repeat, [round(x, 2) for x in floor], [round(x, 2) for x in first],
-             [round(x, 2) for x in second]))
+    print("go%s, %d repeats (seconds, median; load average %s at the start, %s at the end)"
+          % (args.version, args.repeat, "/".join("%.2f" % x for x in load[0]), "/".join("%.2f" % x for x in load[1])))
+    print("all: floor %s, helper alone %s, install %s, no-change %s"
+          % (r2(floor), r2(alone), r2(first), r2(second)))
+    busy = max(load[0][0], load[1][0])
+    if busy > (os.cpu_count() or 1):
+        print("WARNING: load average %.2f on %d CPUs: other load dominates these timings (the floor itself drifts); "
+              "compare the per-round ratios, or run again on a quieter machine" % (busy, os.cpu_count() or 1))
     print("floor sha256sum + tar -xzf : %.2f" % med(floor))
     print("role install (fresh host)   : %.2f  (%.2fx the floor; goal <= 1.3x)" % (med(first), med(first) / med(floor)))
     # Each round's install against the floor measured just before it: less sensitive to load that drifts.
     ratios = [f / x for f, x in zip(first, floor)]
-    print("per-round install/floor     : %s (median %.2fx)" % ([round(r, 2) for r in ratios], med(ratios)))
+    print("per-round install/floor     : %s (median %.2fx)" % (r2(ratios), med(ratios)))
     print("role second run (no change) : %.2f" % med(second))
+    print("decomposition (not the goal's ratio):")
+    ratios = [a / x for a, x in zip(alone, floor)]
+    print("  helper alone, no Ansible  : %.2f  (per round /floor %s, median %.2fx)" % (med(alone), r2(ratios), med(ratios)))
+    rest = [f - n for f, n in zip(first, second)]
+    ratios = [r / x for r, x in zip(rest, floor)]
+    print("  fixed cost of a run       : %.2f  (the no-change run: ansible-playbook start, checks, probe)" % med(second))
+    print("  install minus fixed cost  : %.2f  (per round /floor %s, median %.2fx)" % (med(rest), r2(ratios), med(ratios)))
     return 0
 
 

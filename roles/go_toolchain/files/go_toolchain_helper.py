@@ -11,7 +11,8 @@ Commands (each prints one JSON object on stdout; errors print {"failed": true, "
     What is installed, cheaply: for every ``go*`` directory under ``--root``, its install marker and whether the key
     files still have the sizes recorded at install time (no archive is rehashed, no tree is listed); the targets of
     the given symlinks; the SHA-1 of the given managed files; which of the given Debian packages are installed; the
-    machine's Go architecture; whether gccgo's libgo.so is on the C linker's search path.
+    machine's Go architecture; whether gccgo's libgo.so is on the C linker's search path; the root's type, mode and
+    owner (so that the role creates it only when an install cannot).
 ``verify``
     Hash an archive (a path or a URL) without unpacking it: sha256 for tarballs, sha256 and the Go module ``h1:``
     hash for module zips. Read-only; used in check mode.
@@ -19,7 +20,15 @@ Commands (each prints one JSON object on stdout; errors print {"failed": true, "
     Unpack one version into a temporary directory next to its final place while hashing the archive in the same
     pass, check the checksum, write go.env, check that ``bin/go version`` reports the expected version, write the
     marker last, then rename the directory into place. Any failure removes the temporary directory and leaves the
-    previous installation untouched.
+    previous installation untouched. A missing root is created (0755, root:root, as the role's file task would).
+``link``
+    Point symlinks at their targets (a new link renamed over the old one); with ``--dir``/``--write``/``--absent``
+    it then does what ``files`` does, in the same call.
+``files``
+    Write the role's small managed files (the profile script, the local fact, go.env of installed versions) and
+    remove the ones no longer wanted, in one call: each file is written to a temporary file next to it and renamed
+    over it (0644, root:root), each ``--dir`` exists as a directory (0755, root:root); only what differs is touched.
+    ``--check`` reports without changing anything.
 ``build``
     Build Go from a source tree (an archive or a git ref) with make.bash, bootstrapped by an installed Go, then
     install it like ``install`` does.
@@ -46,6 +55,8 @@ CHUNK = 1 << 20
 ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "armv6l",
           "armv6l": "armv6l", "i686": "386", "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x",
           "riscv64": "riscv64", "loongarch64": "loong64"}
+# Owner of what the helper creates (the role's file and copy tasks said owner/group root); tests override it.
+OWNER = (0, 0)
 KEY_FILES = ("VERSION", "bin/go", "bin/gofmt", "pkg/tool/linux_{arch}/compile", "pkg/tool/linux_{arch}/link",
              "pkg/tool/linux_{arch}/asm", "pkg/tool/linux_{arch}/cgo", "src/runtime/proc.go", "src/cmd/go/main.go")
 
@@ -163,8 +174,114 @@ def cmd_probe(args):
         "files": {path: sha1_file(path) for path in args.file},
         "packages": dpkg_installed(args.package),
         "libgo": libgo_on_linker_path() if args.libgo else None,
+        "root_state": path_state(args.root),
     }
     return result
+
+
+def path_state(path):
+    """Type (directory, file, absent), mode and owner of `path` (symlinks followed, as the file module does)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {"type": "absent", "mode": None, "uid": None, "gid": None}
+    return {"type": "directory" if os.path.isdir(path) else "file", "mode": "%04o" % (st.st_mode & 0o7777),
+            "uid": st.st_uid, "gid": st.st_gid}
+
+
+def set_attrs(path, mode, st=None):
+    """Give `path` `mode` and the owner OWNER where they differ; True when something changed."""
+    st = st or os.stat(path)
+    changed = False
+    if (st.st_mode & 0o7777) != mode:
+        os.chmod(path, mode)
+        changed = True
+    if (st.st_uid, st.st_gid) != OWNER:
+        try:
+            os.chown(path, *OWNER)
+        except OSError as exc:
+            raise Failure("cannot give %s the owner %s:%s: %s" % (path, OWNER[0], OWNER[1], exc))
+        changed = True
+    return changed
+
+
+def ensure_dir(path, check=False):
+    """`path` as a directory, 0755 and OWNER, its missing parents created the same way (as the file module's
+    state=directory does); True when something changed (or, with `check`, would)."""
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        if check:
+            return path_state(path) != {"type": "directory", "mode": "0755", "uid": OWNER[0], "gid": OWNER[1]}
+        return set_attrs(path, 0o755)
+    if os.path.lexists(path):
+        raise Failure("%s exists and is not a directory; nothing was replaced" % path)
+    if check:
+        return True
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        ensure_dir(parent)
+    try:
+        os.mkdir(path, 0o755)
+    except OSError as exc:
+        raise Failure("cannot create %s: %s" % (path, exc))
+    set_attrs(path, 0o755)
+    return True
+
+
+def write_file(path, content, check=False):
+    """`path` holds `content` (bytes), 0644 and OWNER: written to a temporary file in the same directory and renamed
+    over it (no reader sees half a file); True when something changed (or, with `check`, would)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not os.path.isdir(path):
+        with open(path, "rb") as fh:
+            same = fh.read(len(content) + 1) == content
+        if same:
+            if check:
+                return (st.st_mode & 0o7777, st.st_uid, st.st_gid) != (0o644,) + OWNER
+            return set_attrs(path, 0o644, st)
+    if os.path.isdir(path):
+        raise Failure("%s is a directory; nothing was replaced" % path)
+    if check:
+        return True
+    try:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s.tmp-" % os.path.basename(path))
+    except OSError as exc:
+        raise Failure("cannot write %s: %s" % (path, exc))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        set_attrs(tmp, 0o644)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+    return True
+
+
+def cmd_files(args):
+    """Directories, then removals, then writes; reports each path that changed."""
+    changed = []
+    for path in args.dir:
+        if ensure_dir(path, args.check):
+            changed.append(path)
+    for path in args.absent:
+        if os.path.isdir(path) and not os.path.islink(path):
+            raise Failure("%s is a directory; nothing was removed" % path)
+        if os.path.lexists(path):
+            changed.append(path)
+            if not args.check:
+                os.unlink(path)
+    for spec in args.write:
+        path, _sep, data = spec.partition("=")
+        if not os.path.isabs(path):
+            raise Failure("%s: an absolute path is needed" % path)
+        if write_file(path, base64.b64decode(data), args.check):
+            changed.append(path)
+    return {"changed": bool(changed), "files": changed}
 
 
 # --- archives ---------------------------------------------------------------------------------------------------
@@ -374,7 +491,8 @@ def finish_install(args, tmp, identity):
 
 
 def cmd_install(args):
-    os.makedirs(args.root, mode=0o755, exist_ok=True)
+    if not os.path.isdir(args.root):
+        ensure_dir(args.root)
     kind, expected = parse_checksum(args.checksum)
     name = os.path.basename(args.src.rstrip("/"))
     tmp = tempfile.mkdtemp(prefix=".go%s.tmp-" % args.version, dir=args.root)
@@ -409,7 +527,8 @@ def cmd_install(args):
 
 def cmd_build(args):
     """Build from source with make.bash: args.src is a source archive (top directory go/) or a git URL#ref."""
-    os.makedirs(args.root, mode=0o755, exist_ok=True)
+    if not os.path.isdir(args.root):
+        ensure_dir(args.root)
     bootstrap = args.bootstrap
     if not bootstrap or not os.path.exists(os.path.join(bootstrap, "bin", "go")):
         raise Failure("building Go %s from source needs an installed Go to bootstrap it: %r has no bin/go "
@@ -526,7 +645,11 @@ def cmd_link(args):
             os.unlink(tmp)
         os.symlink(target, tmp)
         os.rename(tmp, dest)
-    return {"changed": bool(changed), "links": changed}
+    result = {"changed": bool(changed), "links": changed}
+    if args.dir or args.absent or args.write:  # the role's managed files, after the links (see cmd_files)
+        files = cmd_files(args)
+        result.update(changed=result["changed"] or files["changed"], files=files["files"])
+    return result
 
 
 def run_or_fail(argv, what, **kwargs):
@@ -548,6 +671,12 @@ def main(argv=None):
     link = sub.add_parser("link")
     link.add_argument("--pair", action="append", default=[], help="DEST=TARGET")
     link.add_argument("--check", action="store_true")
+    files = sub.add_parser("files")
+    for cmd in (link, files):
+        cmd.add_argument("--dir", action="append", default=[], help="a directory that must exist (0755, root)")
+        cmd.add_argument("--absent", action="append", default=[], help="a file to remove")
+        cmd.add_argument("--write", action="append", default=[], help="PATH=CONTENT_BASE64 (0644, root)")
+    files.add_argument("--check", action="store_true")
     selftest = sub.add_parser("selftest")
     selftest.add_argument("--go", required=True)
     selftest.add_argument("--cross-cc", default="{}")
@@ -569,7 +698,7 @@ def main(argv=None):
     os.umask(0o022)  # what is installed must be readable by everyone, whatever the caller's umask
     try:
         result = {"probe": cmd_probe, "verify": cmd_verify, "install": cmd_install, "build": cmd_build,
-                  "selftest": cmd_selftest, "link": cmd_link}[args.command](args)
+                  "selftest": cmd_selftest, "link": cmd_link, "files": cmd_files}[args.command](args)
     except Failure as exc:
         print(json.dumps({"failed": True, "msg": str(exc)}))
         return 1

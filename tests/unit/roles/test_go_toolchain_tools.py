@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import hashlib
 import importlib.util
 import io
@@ -184,3 +185,89 @@ def test_link_replaces_only_links(tmp_path, capsys):
     plain.write_text("x")
     assert helper.main(["link", "--pair", "%s=/b" % plain]) == 1
     assert plain.read_text() == "x"
+
+
+@pytest.fixture
+def owner(monkeypatch):
+    """What the helper creates belongs to root in the role; here to whoever runs the tests."""
+    monkeypatch.setattr(helper, "OWNER", (os.getuid(), os.getgid()))
+    return helper.OWNER
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_files_writes_removes_and_reports_only_differences(tmp_path, capsys, owner):
+    facts = tmp_path / "etc" / "ansible" / "facts.d"
+    fact, profile = facts / "go.fact", tmp_path / "profile.sh"
+    profile.write_text("old")
+    args = ["files", "--dir=%s" % facts, "--write=%s=%s" % (fact, b64('{"a": 1}')), "--absent=%s" % profile]
+    assert helper.main(args + ["--check"]) == 0  # check mode: reported, nothing touched
+    assert json.loads(capsys.readouterr().out) == {"changed": True, "files": [str(facts), str(profile), str(fact)]}
+    assert not (tmp_path / "etc").exists() and profile.exists()
+    assert helper.main(args) == 0
+    assert json.loads(capsys.readouterr().out)["files"] == [str(facts), str(profile), str(fact)]
+    assert fact.read_text() == '{"a": 1}' and not profile.exists()
+    for path, mode in ((tmp_path / "etc", 0o755), (facts, 0o755), (fact, 0o644)):  # created parents too
+        st = os.stat(str(path))
+        assert (st.st_mode & 0o7777, st.st_uid, st.st_gid) == (mode,) + owner
+    assert sorted(os.listdir(str(facts))) == ["go.fact"]  # no temporary file left
+    assert helper.main(args) == 0 and json.loads(capsys.readouterr().out) == {"changed": False, "files": []}
+    os.chmod(str(fact), 0o600)  # same content, other mode: only the mode is fixed
+    inode = os.stat(str(fact)).st_ino
+    assert helper.main(args + ["--check"]) == 0 and json.loads(capsys.readouterr().out)["files"] == [str(fact)]
+    assert helper.main(args) == 0 and json.loads(capsys.readouterr().out)["files"] == [str(fact)]
+    assert os.stat(str(fact)).st_mode & 0o7777 == 0o644 and os.stat(str(fact)).st_ino == inode
+    # new content: a new file renamed over the old one (a reader sees the old or the new, never half)
+    assert helper.main(["files", "--write=%s=%s" % (fact, b64('{"a": 2}'))]) == 0
+    assert fact.read_text() == '{"a": 2}' and os.stat(str(fact)).st_ino != inode
+
+
+def test_files_refuses_directories_and_missing_parents(tmp_path, capsys, owner):
+    (tmp_path / "d").mkdir()
+    assert helper.main(["files", "--write=%s=%s" % (tmp_path / "d", b64("x"))]) == 1
+    assert "is a directory" in json.loads(capsys.readouterr().out)["msg"]
+    assert helper.main(["files", "--absent=%s" % (tmp_path / "d")]) == 1
+    assert (tmp_path / "d").is_dir()
+    capsys.readouterr()
+    assert helper.main(["files", "--write=%s=%s" % (tmp_path / "no" / "f", b64("x"))]) == 1
+    assert "cannot write" in json.loads(capsys.readouterr().out)["msg"]
+    (tmp_path / "f").write_text("x")
+    assert helper.main(["files", "--dir=%s" % (tmp_path / "f")]) == 1
+    assert "is not a directory" in json.loads(capsys.readouterr().out)["msg"]
+
+
+def test_link_then_files_in_one_call(tmp_path, capsys, owner):
+    dest, fact = tmp_path / "go", tmp_path / "facts.d" / "go.fact"
+    args = ["link", "--pair=%s=/a" % dest, "--dir=%s" % fact.parent, "--write=%s=%s" % (fact, b64("{}"))]
+    assert helper.main(args + ["--check"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"changed": True, "links": [str(dest)],
+                                                   "files": [str(fact.parent), str(fact)]}
+    assert not os.path.lexists(str(dest)) and not fact.parent.exists()
+    assert helper.main(args) == 0
+    assert os.readlink(str(dest)) == "/a" and fact.read_text() == "{}"
+    capsys.readouterr()
+    assert helper.main(args) == 0
+    assert json.loads(capsys.readouterr().out) == {"changed": False, "links": [], "files": []}
+    plain = tmp_path / "plain"
+    plain.write_text("x")  # a failing link: the files are not written either
+    other = tmp_path / "other.fact"
+    assert helper.main(["link", "--pair=%s=/b" % plain, "--write=%s=%s" % (other, b64("{}"))]) == 1
+    assert not other.exists()
+
+
+def test_probe_reports_the_root_and_install_creates_it(tmp_path, capsys, owner):
+    root = tmp_path / "lib" / "go"
+    assert helper.main(["probe", "--root", str(root)]) == 0
+    assert json.loads(capsys.readouterr().out)["root_state"] == {"type": "absent", "mode": None, "uid": None,
+                                                                 "gid": None}
+    archive = tmp_path / "go1.99.0.linux-amd64.tar.gz"
+    make_tar(str(archive))
+    helper.main(["install", "--src", str(archive), "--checksum", "sha256:" + "0" * 64, "--version", "1.99.0",
+                 "--arch", "amd64", "--root", str(root)])  # refused, but the root exists as the file task made it
+    capsys.readouterr()
+    assert os.listdir(str(root)) == []
+    assert helper.main(["probe", "--root", str(root)]) == 0
+    assert json.loads(capsys.readouterr().out)["root_state"] == {"type": "directory", "mode": "0755",
+                                                                 "uid": owner[0], "gid": owner[1]}
