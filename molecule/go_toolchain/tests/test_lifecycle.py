@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import tarfile
 
 import pytest
 
@@ -103,9 +104,17 @@ SKIP_SOURCE = ("source: source (make.bash) runs only with GOHOST_GO_SOURCE_BUILD
 
 @pytest.mark.skipif(not SOURCE_BUILD, reason=SKIP_SOURCE)
 def test_1b_older_patch_was_built_from_source(host):
-    # make.bash ran: it leaves cmd/dist in pkg/tool (official archives do not ship it) and the toolchain it built
-    # compiles and runs a program.
-    assert host.file("%s/go1.25.4/pkg/tool/linux_amd64/dist" % ROOT).exists
+    # make.bash ran: the go command in the tree was written by it, not unpacked from the archive the tree came from
+    # (tar keeps the archive's modification times); the bytes may well be the same (Go's toolchain builds are
+    # reproducible), so they are no evidence. And the toolchain it built compiles and runs a program.
+    dist = json.loads(subprocess.run(
+        ["python3", os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "tests", "support", "go_dist.py"), "1.25.4"],
+        stdout=subprocess.PIPE, check=True, universal_newlines=True).stdout)
+    with tarfile.open(dist["path"]) as archive:
+        shipped = archive.getmember("go/bin/go").mtime
+    built = int(sh(host, "stat -c %%Y %s/go1.25.4/bin/go" % ROOT))
+    assert built > shipped + 60, "bin/go has the archive's time (%s): make.bash did not write it" % shipped
+    assert marker(host, "1.25.4")["source"] == "source"
     sh(host, "rm -rf /tmp/gt-src && mkdir /tmp/gt-src && cd /tmp/gt-src && printf 'module hello\\n\\ngo 1.25\\n' > go.mod"
              " && printf 'package main\\n\\nimport \"fmt\"\\n\\nfunc main() { fmt.Println(\"hello\") }\\n' > main.go")
     assert sh(host, "cd /tmp/gt-src && CGO_ENABLED=0 go1.25.4 run .") == "hello"

@@ -328,6 +328,15 @@ def module_h1(zf, sink=None):
     return "h1:" + base64.b64encode(summary.digest()).decode("ascii")
 
 
+def archive_name(src, version):
+    """The archive's own file name: the role stages a copied archive as .go<version>.<name>.part in the root."""
+    name = os.path.basename(src.rstrip("/"))
+    prefix = ".go%s." % version
+    if name.startswith(prefix) and name.endswith(".part") and len(name) > len(prefix) + len(".part"):
+        return name[len(prefix):-len(".part")]
+    return name
+
+
 def parse_checksum(checksum):
     """("sha256", hex) or ("h1", "h1:...") or (None, None)."""
     if not checksum:
@@ -378,7 +387,7 @@ def check_zip(zf, expected_kind, expected, module_prefix, name, sink=None):
 
 def cmd_verify(args):
     kind, expected = parse_checksum(args.checksum)
-    name = os.path.basename(args.src.rstrip("/"))
+    name = archive_name(args.src, args.version)
     if args.format == "zip":
         buf, sha256 = read_zip(args.src, None)
         if kind == "sha256" and sha256 != expected:
@@ -494,7 +503,7 @@ def cmd_install(args):
     if not os.path.isdir(args.root):
         ensure_dir(args.root)
     kind, expected = parse_checksum(args.checksum)
-    name = os.path.basename(args.src.rstrip("/"))
+    name = archive_name(args.src, args.version)
     tmp = tempfile.mkdtemp(prefix=".go%s.tmp-" % args.version, dir=args.root)
     zip_path = None
     try:
@@ -547,7 +556,7 @@ def cmd_build(args):
                     fh.write("go%s\n" % args.version)
         else:
             sha256, rc, err = unpack_tar(args.src, tmp)
-            name = os.path.basename(args.src)
+            name = archive_name(args.src, args.version)
             if kind == "sha256" and sha256 != expected:
                 raise Failure(describe_mismatch(name, "sha256:" + expected, "sha256:" + sha256))
             if rc != 0:

@@ -271,3 +271,17 @@ def test_probe_reports_the_root_and_install_creates_it(tmp_path, capsys, owner):
     assert helper.main(["probe", "--root", str(root)]) == 0
     assert json.loads(capsys.readouterr().out)["root_state"] == {"type": "directory", "mode": "0755",
                                                                  "uid": owner[0], "gid": owner[1]}
+
+
+@pytest.mark.parametrize("src,version,want", [
+    ("/usr/local/lib/go/.go1.25.4.go1.25.4.linux-amd64.tar.gz.part", "1.25.4", "go1.25.4.linux-amd64.tar.gz"),
+    ("/usr/local/lib/go/.go1.25.4.go1.25.4.src.tar.gz.part", "1.25.4", "go1.25.4.src.tar.gz"),
+    ("https://go.dev/dl/go1.25.4.linux-amd64.tar.gz", "1.25.4", "go1.25.4.linux-amd64.tar.gz"),
+    ("/srv/go-dl/go1.25.4.linux-amd64.tar.gz", "1.25.4", "go1.25.4.linux-amd64.tar.gz"),
+    # another version's staging name, or a bare prefix, is not rewritten
+    ("/r/.go1.26.6.go1.25.4.linux-amd64.tar.gz.part", "1.25.4", ".go1.26.6.go1.25.4.linux-amd64.tar.gz.part"),
+    ("/r/.go1.25.4..part", "1.25.4", ".go1.25.4..part"),
+])
+def test_archive_name_undoes_the_staging_name(src, version, want):
+    # The marker records the archive's own name, not the name the role staged the copy under.
+    assert helper.archive_name(src, version) == want
