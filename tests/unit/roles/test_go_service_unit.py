@@ -19,6 +19,9 @@ import sys
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+import render_plays  # noqa: E402  pylint: disable=wrong-import-position
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 ROLE = os.path.join(ROOT, "roles", "go_service")
 PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
@@ -69,20 +72,9 @@ def rendered(tmp_path_factory):
     if not os.path.exists(PLAYBOOK):
         pytest.skip("ansible-playbook is not next to %s (run from the venv: make unit)" % sys.executable)
     out = str(tmp_path_factory.mktemp("go-service-unit"))
-    playbook = os.path.join(out, "render.yml")
-    with open(playbook, "w") as handle:
-        json.dump([_play(name, svc, out) for name, (svc, _expect) in VARIANTS.items()], handle)
-    config = os.path.join(out, "ansible.cfg")  # not the repository's: its extra callbacks print to stdout too
-    with open(config, "w") as handle:
-        handle.write("[defaults]\nstdout_callback = ansible.builtin.json\n")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
-               ANSIBLE_CONFIG=config, ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-e", "ansible_python_interpreter=%s" % sys.executable,
-                           playbook], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=600, check=False)
-    assert proc.returncode == 0, (proc.stdout[-6000:], proc.stderr[-3000:])
+    plays = [_play(name, svc, out) for name, (svc, _expect) in VARIANTS.items()]
     results = {}
-    for play in json.loads(proc.stdout)["plays"]:
+    for play in render_plays.run_plays(plays, out):
         name = play["play"]["name"]
         msg = play["tasks"][0]["hosts"]["localhost"]["msg"]
         os.mkdir(os.path.join(out, name))

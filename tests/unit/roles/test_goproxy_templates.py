@@ -20,6 +20,9 @@ import sys
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+import render_plays  # noqa: E402  pylint: disable=wrong-import-position
+
 try:
     import tomllib
 except ImportError:  # Python < 3.11
@@ -98,19 +101,8 @@ def rendered(tmp_path_factory):
     if not os.path.exists(PLAYBOOK):
         pytest.skip("ansible-playbook is not next to %s (run from the venv: make unit)" % sys.executable)
     out = str(tmp_path_factory.mktemp("goproxy-templates"))
-    playbook = os.path.join(out, "render.yml")
-    with open(playbook, "w") as handle:
-        json.dump([_play(name, variant, out) for name, variant in VARIANTS.items()], handle)
-    config = os.path.join(out, "ansible.cfg")  # not the repository's: its extra callbacks print to stdout too
-    with open(config, "w") as handle:
-        handle.write("[defaults]\nstdout_callback = ansible.builtin.json\n")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
-               ANSIBLE_CONFIG=config, ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-e", "ansible_python_interpreter=%s" % sys.executable,
-                           playbook], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=600, check=False)
-    assert proc.returncode == 0, (proc.stdout[-6000:], proc.stderr[-3000:])
-    for play in json.loads(proc.stdout)["plays"]:
+    plays = [_play(name, variant, out) for name, variant in VARIANTS.items()]
+    for play in render_plays.run_plays(plays, out):
         name = play["play"]["name"]
         os.mkdir(os.path.join(out, name))
         for filename, text in play["tasks"][0]["hosts"]["localhost"]["msg"].items():
