@@ -1,11 +1,17 @@
 #!/usr/bin/env python
 """goproxy mirror benchmark: `go mod download` of go.uber.org/zap v1.28.0 and its graph, in a throwaway container.
 
-Prints: the cold-cache time through goproxy (the mirror fetches from the machine's module proxy, read at run time
-with `go env`), the warm-cache time through goproxy and through nginx serving the same cache directory statically
-(the ceiling) for 1 and 8 concurrent clients, and goproxy's peak resident memory (VmHWM) after that load.
+Prints, for each backend (goproxy, and Athens when its binary exists): the cold-cache time (the mirror fetches
+from the machine's module proxy, read at run time with `go env`), the warm-cache time for 1 and 8 concurrent
+clients next to nginx serving goproxy's cache directory statically (the ceiling: the same files, no proxy logic),
+and the backend's peak resident memory (VmHWM) after that load. Every client starts with an empty module cache and
+the same go.sum (made once, untimed, straight from the upstream), so cold and warm runs of both backends do the
+same work.
+
 Needs docker, the noble-gohost image (tests/images/build.py), the goproxy binary built by the `goproxy` scenario's
-prepare step (.cache/goproxy-build/goproxy-v0.21.0) and a Go archive from tests/support/go_dist.py.
+prepare step (.cache/goproxy-build/goproxy-v0.21.0) and a Go archive from tests/support/go_dist.py. Athens
+(.cache/athens-build/athens-v0.15.4) is built by that prepare step only where the module proxy serves
+github.com/gomods/athens; without it the Athens rows are skipped and the reason printed.
 
     benchmarks/goproxy.py [--rounds 3] [--keep]
 """
@@ -22,6 +28,30 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = "gohost-goproxy-bench"
 IMAGE = "noble-gohost/%s:latest" % os.environ.get("GOHOST_PLATFORM", "bookworm")
 BINARY = os.path.join(ROOT, ".cache", "goproxy-build", "goproxy-v0.21.0")
+ATHENS = os.path.join(ROOT, ".cache", "athens-build", "athens-v0.15.4")
+# Athens with a configuration file applies none of its defaults: the required keys are set (as the role does).
+ATHENS_CONF = """GoBinary = "/usr/local/go/bin/go"
+GoBinaryEnvVars = ["GOPROXY=%(upstream)s", "GOTOOLCHAIN=local", "SSL_CERT_FILE=/etc/ssl/upstream-ca.pem"]
+GoEnv = "production"
+GoGetWorkers = 10
+ProtocolWorkers = 30
+Timeout = 300
+CloudRuntime = "none"
+IndexType = "none"
+LogFormat = "plain"
+LogLevel = "warning"
+ShutdownTimeout = 60
+Port = "127.0.0.1:3000"
+StorageType = "disk"
+SingleFlightType = "memory"
+NetworkMode = "strict"
+DownloadMode = "sync"
+SumDBs = []
+
+[Storage]
+  [Storage.Disk]
+    RootPath = "/var/cache/athens"
+"""
 GO_MOD = "module example.com/bench\n\ngo 1.22\n\nrequire go.uber.org/zap v1.28.0\n"
 MAIN_GO = 'package main\n\nimport "go.uber.org/zap"\n\nfunc main() { _ = zap.NewNop() }\n'
 NGINX_CONF = """server {
@@ -54,6 +84,18 @@ def timed_downloads(url, clients):
     return float(dexec(script))
 
 
+def wait_for(url):
+    for _attempt in range(100):
+        if dexec("curl -fs -o /dev/null %s" % url, check=False) == "":
+            return
+        time.sleep(0.2)
+    raise SystemExit("no answer from %s after 20 s:\n%s" % (url, dexec("journalctl -n 30 --no-pager", check=False)))
+
+
+def pid_of(unit):
+    return dexec("systemctl show -p MainPID --value %s" % unit)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -72,10 +114,12 @@ def main():
         "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
         IMAGE, "/lib/systemd/systemd"])
     try:
+        # systemd mounts a tmpfs on /tmp while it boots: wait, so that nothing copied there is hidden.
+        dexec("timeout 60 systemctl is-system-running --wait >/dev/null || true")
         sh(["docker", "cp", BINARY, NAME + ":/usr/local/bin/goproxy"])
-        sh(["docker", "cp", dist["path"], NAME + ":/tmp/go.tar.gz"])
+        sh(["docker", "cp", dist["path"], NAME + ":/root/go.tar.gz"])
         sh(["docker", "cp", ca, NAME + ":/etc/ssl/upstream-ca.pem"])
-        dexec("tar -C /usr/local -xzf /tmp/go.tar.gz && ln -sf /usr/local/go/bin/go /usr/local/bin/go && "
+        dexec("tar -C /usr/local -xzf /root/go.tar.gz && ln -sf /usr/local/go/bin/go /usr/local/bin/go && "
               "DEBIAN_FRONTEND=noninteractive apt-get -qq update >/dev/null && "
               "DEBIAN_FRONTEND=noninteractive apt-get -qq install -y nginx-light bc >/dev/null")
         dexec("mkdir -p /var/cache/goproxy/modules /root/bench && printf '%%s' %s > /etc/nginx/sites-enabled/default "
@@ -84,28 +128,42 @@ def main():
               "-p Environment=GOPROXY=%s -p 'Environment=\"GOSUMDB=%s %s/sumdb/%s\"' /usr/local/bin/goproxy server "
               "--address 127.0.0.1:8080 --cacher-dir /var/cache/goproxy/modules "
               "'--proxied-sumdbs=%s %s/sumdb/%s'" % (upstream, sumdb, upstream, sumdb, sumdb, upstream, sumdb))
-        for _attempt in range(50):
-            if dexec("curl -fs -o /dev/null http://127.0.0.1:8080/sumdb/%s/supported" % sumdb, check=False) == "":
-                break
-            time.sleep(0.2)
+        wait_for("http://127.0.0.1:8080/sumdb/%s/supported" % sumdb)
         dexec("cd /root/bench && printf '%%s' %s > go.mod && printf '%%s' %s > main.go" % (
             shlex.quote(GO_MOD), shlex.quote(MAIN_GO)))
-        # Cold: the mirror's cache is empty, go.sum is made through the mirror's /sumdb/.
-        start = time.time()
-        dexec("cd /root/bench && GOMODCACHE=/tmp/cold GOPROXY=http://127.0.0.1:8080 "
-              "GOSUMDB='%s http://127.0.0.1:8080/sumdb/%s' go mod tidy >/dev/null 2>&1 && "
-              "GOMODCACHE=/tmp/cold GOPROXY=http://127.0.0.1:8080 go mod download all" % (sumdb, sumdb))
-        cold = time.time() - start
-        files = dexec("find /var/cache/goproxy/modules -name '*.zip' | wc -l")
-        print("goproxy cold cache (tidy + download, %s module zips): %.2f s" % (files, cold))
-        pid = dexec("systemctl show -p MainPID --value goproxy")
+        # go.sum once, straight from the upstream and its checksum database (untimed; neither mirror sees it).
+        dexec("cd /root/bench && SSL_CERT_FILE=/etc/ssl/upstream-ca.pem GOMODCACHE=/tmp/sum GOPROXY=%s "
+              "go mod tidy 2>&1 && rm -rf /tmp/sum" % upstream)
+        backends = [("goproxy", "http://127.0.0.1:8080", pid_of("goproxy"))]
+        if os.path.exists(ATHENS):
+            sh(["docker", "cp", ATHENS, NAME + ":/usr/local/bin/athens"])
+            dexec("mkdir -p /var/cache/athens /etc/athens && printf '%%s' %s > /etc/athens/athens.toml" % shlex.quote(
+                ATHENS_CONF % {"upstream": upstream}))
+            dexec("systemd-run --unit athens -p Environment=SSL_CERT_FILE=/etc/ssl/upstream-ca.pem "
+                  "-p Environment=HOME=/root /usr/local/bin/athens -config_file=/etc/athens/athens.toml")
+            wait_for("http://127.0.0.1:3000/healthz")
+            backends.append(("athens ", "http://127.0.0.1:3000", pid_of("athens")))
+        else:
+            print("athens: skipped: %s is missing (the module proxy here refuses github.com/gomods/athens, so the "
+                  "goproxy scenario's prepare step could not build it)" % ATHENS)
+        for label, url, _pid in backends:
+            cold = timed_downloads(url, 1)
+            files = dexec("find /tmp/c1/mod/cache/download -name '*.zip' | wc -l")
+            print("%s cold cache (download all, %s module zips): %.2f s" % (label, files, cold))
+        # Warm: the servers take turns within each round (the first one rotates), as this machine's timings drift.
+        servers = backends + [("nginx  ", "http://127.0.0.1:8081", None)]
         for clients in (1, 8):
-            for label, url in (("goproxy", "http://127.0.0.1:8080"), ("nginx  ", "http://127.0.0.1:8081")):
-                runs = [timed_downloads(url, clients) for _round in range(args.rounds)]
+            runs = {label: [] for label, _url, _pid in servers}
+            for rnd in range(args.rounds):
+                for label, url, _pid in servers[rnd % len(servers):] + servers[:rnd % len(servers)]:
+                    runs[label].append(timed_downloads(url, clients))
+            for label, _url, _pid in servers:
                 print("warm cache, %d client(s), %s: median %.3f s (min %.3f, max %.3f, %d rounds)"
-                      % (clients, label, statistics.median(runs), min(runs), max(runs), args.rounds))
-        rss = dexec("awk '/^VmHWM|^VmRSS/ {print $1, $2, $3}' /proc/%s/status" % pid)
-        print("goproxy memory after the load: %s" % rss.replace("\n", ", "))
+                      % (clients, label, statistics.median(runs[label]), min(runs[label]), max(runs[label]),
+                         args.rounds))
+        for label, _url, pid in backends:
+            rss = dexec("awk '/^VmHWM|^VmRSS/ {print $1, $2, $3}' /proc/%s/status" % pid)
+            print("%s memory after the load: %s" % (label.strip(), rss.replace("\n", ", ")))
     finally:
         if not args.keep:
             sh(["docker", "rm", "-f", NAME], check=False)
