@@ -68,6 +68,51 @@ def test_wrong_checksum_installed_nothing():
     assert not CLIENT.file("/etc/systemd/system/goproxy-badsum.service").exists
 
 
+# The credential converge.yml gives goproxy-archive and Athens (molecule/goproxy/vars/athens.yml).
+NETRC_SECRET = "netrc-secret-7d41c2e9"
+NETRC_LINE = "machine git.corp.example login gohost-bot password " + NETRC_SECRET
+
+
+def service_env(unit):
+    """(pid, uid, environment) of the unit's main process."""
+    pid = CLIENT.check_output("systemctl show -p MainPID --value %s" % unit)
+    assert pid not in ("", "0"), "%s is not running" % unit
+    environ = CLIENT.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid)
+    env = dict(line.split("=", 1) for line in environ.splitlines() if "=" in line)
+    return pid, int(CLIENT.check_output("stat -c %%u /proc/%s" % pid)), env
+
+
+def assert_secret_not_logged(unit):
+    """Not in the journal, the unit's properties or files, nor anywhere in its state and cache directories."""
+    for cmd in ("journalctl --no-pager -o cat -u %s", "systemctl show %s", "systemctl cat %s"):
+        assert NETRC_SECRET not in CLIENT.check_output(cmd % unit), "the credential shows in `%s`" % (cmd % unit)
+    res = CLIENT.run("grep -rl -- %s /var/lib/%s/ /var/cache/%s/" % (NETRC_SECRET, unit, unit))
+    assert res.rc == 1, "grep found the credential (rc %d): %s %s" % (res.rc, res.stdout, res.stderr)
+
+
+def test_netrc_reaches_the_service_only_in_its_runtime_directory():
+    """goproxy: the go command finds the credential through NETRC, git through $HOME/.netrc; both are the read-only
+    copy in the RuntimeDirectory, which is gone once the service stops."""
+    _pid, uid, env = service_env("goproxy-archive")
+    assert env.get("HOME") == "/run/goproxy-archive", env
+    assert env.get("NETRC") == "/run/goproxy-archive/.netrc", env
+    copy = CLIENT.file("/run/goproxy-archive/.netrc")
+    assert copy.mode == 0o400 and copy.uid == uid, (oct(copy.mode), copy.uid, uid)
+    assert NETRC_LINE in CLIENT.check_output("cat /run/goproxy-archive/.netrc")
+    source = CLIENT.file("/etc/goproxy-archive/netrc")
+    assert source.mode == 0o600 and source.uid == 0 and source.gid == 0
+    assert_secret_not_logged("goproxy-archive")
+    CLIENT.check_output("systemctl stop goproxy-archive")
+    try:
+        assert not CLIENT.file("/run/goproxy-archive").exists, "the runtime copy outlived the service"
+    finally:
+        CLIENT.check_output("systemctl start goproxy-archive")
+    deadline = time.time() + 60
+    while fetch_through(8082).rc != 0:
+        assert time.time() < deadline, "goproxy-archive did not serve again after its restart"
+        time.sleep(1)
+
+
 def _athens_missing():
     if os.path.exists(ATHENS):
         return None
@@ -118,6 +163,19 @@ def test_athens_serves_a_module_through_the_mirror():
     assert sandbox_exposure("athens.service") <= 2.0
     config = CLIENT.check_output("cat /etc/athens/athens.toml")
     assert 'NetworkMode = "strict"' in config and 'StorageType = "disk"' in config, config
+
+
+@ATHENS_SKIP
+def test_athens_netrc_stays_in_its_runtime_directory():
+    """Athens copies NETRCPath to $HOME/.netrc at start: with HOME in the RuntimeDirectory no copy lands on disk."""
+    _pid, uid, env = service_env("athens")
+    assert env.get("HOME") == "/run/athens", env
+    assert 'NETRCPath = "/run/athens/netrc"' in CLIENT.check_output("cat /etc/athens/athens.toml")
+    written = CLIENT.file("/run/athens/.netrc")
+    assert written.exists and written.uid == uid and written.mode == 0o600, "Athens did not write $HOME/.netrc"
+    assert NETRC_LINE in CLIENT.check_output("cat /run/athens/.netrc")
+    assert not CLIENT.file("/var/lib/athens/.netrc").exists
+    assert_secret_not_logged("athens")
 
 
 @ATHENS_SKIP

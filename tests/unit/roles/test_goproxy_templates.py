@@ -72,6 +72,9 @@ VARIANTS = {
                                    upstream="https://up.example"),
     "goproxy-offline-strings": dict(service_name="goproxy", offline="true", private_users="true",
                                     upstream="https://up.example"),
+    "goproxy-private": dict(service_name="goproxy-private", offline="false", upstream="https://up.example",
+                            goprivate=["git.corp.example/*"],
+                            netrc=[{"machine": "git.corp.example", "login": "bot", "password": "s3cret"}]),
 }
 TEMPLATES = {"athens.toml.j2": "athens.toml", "goproxy.service.j2": "{svc}.service",
              "prune.service.j2": "{svc}-prune.service", "prune.timer.j2": "{svc}-prune.timer"}
@@ -220,6 +223,27 @@ def test_athens_unit_reads_a_root_copy_of_the_config(rendered, name):
         assert line.endswith(" /etc/athens/%s %%t/athens/%s\"" % (file, file)), line
     assert _unit_values(unit, "LoadCredential") == []
     assert _unit_values(unit, "PrivateUsers") == ["yes"]
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_home_and_netrc_follow_the_credentials(rendered, name):
+    """With credentials, HOME is the RuntimeDirectory (git reads only $HOME/.netrc; Athens copies NETRCPath there):
+    no copy lands in the state directory. goproxy's copy is $HOME/.netrc itself (the go command: NETRC)."""
+    variant = VARIANTS[name]
+    svc = variant["service_name"]
+    unit = _read(rendered, name, svc + ".service")
+    env = _unit_values(unit, "Environment")
+    copies = [line for line in _unit_values(unit, "ExecStartPre") if " /etc/%s/netrc " % svc in line]
+    if variant.get("netrc"):
+        netrc = ".netrc" if variant.get("backend", "goproxy") == "goproxy" else "netrc"
+        assert "HOME=%%t/%s" % svc in env, env
+        assert "NETRC=%%t/%s/%s" % (svc, netrc) in env, env
+        assert len(copies) == 1 and copies[0].endswith(" %%t/%s/%s\"" % (svc, netrc)), copies
+        assert _unit_values(unit, "RuntimeDirectory") == [svc]
+        assert "s3cret" not in unit
+    else:
+        assert "HOME=%%S/%s" % svc in env, env
+        assert not [e for e in env if e.startswith("NETRC=")] and not copies, (env, copies)
 
 
 def test_goproxy_unit_booleans_given_as_strings(rendered):
