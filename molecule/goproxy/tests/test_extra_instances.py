@@ -4,20 +4,15 @@ upstream is the mirror): go (built with the go_toolchain Go) and archive (the re
 and the Athens backend, which runs only when its binary could be obtained (else skipped, saying why)."""
 import hashlib
 import os
-import subprocess
 import time
 
 import pytest
-import testinfra
 
-PLATFORM = os.environ.get("GOHOST_PLATFORM", "bookworm")
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-CLIENT = testinfra.get_host("ansible://gohost-goproxy-client-%s" % PLATFORM, ansible_inventory=INVENTORY)
+from scenario import CLIENT, PROJECT, run_playbook, service_env, shell_quote
+
 BUILT = os.path.join(PROJECT, ".cache", "goproxy-build", "goproxy-v0.21.0")
 ATHENS = os.path.join(PROJECT, ".cache", "athens-build", "athens-v0.15.4")
 ATHENS_WHY = os.path.join(PROJECT, ".cache", "athens-build", "unavailable.txt")
-SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ATHENS_WORK = "/root/athensclient"
 ATHENS_MODCACHE = "/tmp/athens-modcache"
 # A real graph, as in test_goproxy.py: go.uber.org/zap v1.28.0 and everything its go.mod needs.
@@ -73,15 +68,6 @@ NETRC_SECRET = "netrc-secret-7d41c2e9"
 NETRC_LINE = "machine git.corp.example login gohost-bot password " + NETRC_SECRET
 
 
-def service_env(unit):
-    """(pid, uid, environment) of the unit's main process."""
-    pid = CLIENT.check_output("systemctl show -p MainPID --value %s" % unit)
-    assert pid not in ("", "0"), "%s is not running" % unit
-    environ = CLIENT.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid)
-    env = dict(line.split("=", 1) for line in environ.splitlines() if "=" in line)
-    return pid, int(CLIENT.check_output("stat -c %%u /proc/%s" % pid)), env
-
-
 def assert_secret_not_logged(unit):
     """Not in the journal, the unit's properties or files, nor anywhere in its state and cache directories."""
     for cmd in ("journalctl --no-pager -o cat -u %s", "systemctl show %s", "systemctl cat %s"):
@@ -93,7 +79,7 @@ def assert_secret_not_logged(unit):
 def test_netrc_reaches_the_service_only_in_its_runtime_directory():
     """goproxy: the go command finds the credential through NETRC, git through $HOME/.netrc; both are the read-only
     copy in the RuntimeDirectory, which is gone once the service stops."""
-    _pid, uid, env = service_env("goproxy-archive")
+    _pid, uid, env = service_env(CLIENT, "goproxy-archive")
     assert env.get("HOME") == "/run/goproxy-archive", env
     assert env.get("NETRC") == "/run/goproxy-archive/.netrc", env
     copy = CLIENT.file("/run/goproxy-archive/.netrc")
@@ -123,19 +109,8 @@ def _athens_missing():
 ATHENS_SKIP = pytest.mark.skipif(_athens_missing() is not None, reason=str(_athens_missing()))
 
 
-def _q(text):
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
 def athens_mode(offline):
-    env = dict(os.environ)
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(PROJECT, ".cache", "collections")
-    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO, "athens_mode.yml"),
-         "-e", "goproxy_offline=%s" % ("true" if offline else "false")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=1200, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:]
+    run_playbook("athens_mode.yml", offline)
     wait_healthy()
 
 
@@ -168,7 +143,7 @@ def test_athens_serves_a_module_through_the_mirror():
 @ATHENS_SKIP
 def test_athens_netrc_stays_in_its_runtime_directory():
     """Athens copies NETRCPath to $HOME/.netrc at start: with HOME in the RuntimeDirectory no copy lands on disk."""
-    _pid, uid, env = service_env("athens")
+    _pid, uid, env = service_env(CLIENT, "athens")
     assert env.get("HOME") == "/run/athens", env
     assert 'NETRCPath = "/run/athens/netrc"' in CLIENT.check_output("cat /etc/athens/athens.toml")
     written = CLIENT.file("/run/athens/.netrc")
@@ -181,7 +156,7 @@ def test_athens_netrc_stays_in_its_runtime_directory():
 @ATHENS_SKIP
 def test_athens_downloads_a_module_graph():
     CLIENT.check_output("mkdir -p %s && printf '%%s' %s > %s/go.mod && printf '%%s' %s > %s/main.go" % (
-        ATHENS_WORK, _q(GO_MOD), ATHENS_WORK, _q(MAIN_GO), ATHENS_WORK))
+        ATHENS_WORK, shell_quote(GO_MOD), ATHENS_WORK, shell_quote(MAIN_GO), ATHENS_WORK))
     res = CLIENT.run("cd %s && GOPROXY=http://127.0.0.1:3000 GOMODCACHE=%s GOFLAGS=-modcacherw timeout 600 "
                      "go mod tidy 2>&1" % (ATHENS_WORK, ATHENS_MODCACHE))
     assert res.rc == 0, res.stdout + res.stderr

@@ -2,18 +2,11 @@
 """goproxy mirror + client: a real module graph through the mirror, then the same graph from its cache with the
 upstream cut (offline mode), across a restart; an uncached module fails fast with the mirror's error; the sandbox is
 rated OK by systemd-analyze security. The tests run in file order (online first, then offline)."""
-import os
 import re
-import subprocess
 import time
 
-import testinfra
+from scenario import CLIENT, PLATFORM, PROXY, run_playbook, service_env, shell_quote
 
-SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PLATFORM = os.environ.get("GOHOST_PLATFORM", "bookworm")
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-PROXY = testinfra.get_host("ansible://gohost-goproxy-proxy-%s" % PLATFORM, ansible_inventory=INVENTORY)
-CLIENT = testinfra.get_host("ansible://gohost-goproxy-client-%s" % PLATFORM, ansible_inventory=INVENTORY)
 MIRROR = "http://gohost-goproxy-proxy-%s:8080" % PLATFORM
 WORK = "/root/zapclient"
 # A real graph: go.uber.org/zap v1.28.0 and everything its go.mod needs (testify, goleak, multierr, yaml...).
@@ -23,22 +16,11 @@ MAIN_GO = ('package main\n\nimport "go.uber.org/zap"\n\nfunc main() {\n\tl, _ :=
 
 
 def run_mode_playbook(offline):
-    env = dict(os.environ)
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], ".cache", "collections")
-    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO, "mode.yml"),
-         "-e", "goproxy_offline=%s" % ("true" if offline else "false")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=1200, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    return proc.stdout
+    return run_playbook("mode.yml", offline)
 
 
-def service_env(host):
-    pid = host.check_output("systemctl show -p MainPID --value goproxy")
-    assert pid != "0", "goproxy has no main process"
-    raw = host.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid)
-    return dict(line.split("=", 1) for line in raw.splitlines() if "=" in line)
+def proxy_env():
+    return service_env(PROXY, "goproxy")[2]
 
 
 def download(clear_cache):
@@ -98,7 +80,7 @@ def test_client_go_env_points_at_the_mirror():
 
 def test_online_download_through_the_mirror():
     CLIENT.check_output("mkdir -p %s && printf '%%s' %s > %s/go.mod && printf '%%s' %s > %s/main.go" % (
-        WORK, _q(GO_MOD), WORK, _q(MAIN_GO), WORK))
+        WORK, shell_quote(GO_MOD), WORK, shell_quote(MAIN_GO), WORK))
     res = CLIENT.run("cd %s && timeout 300 go mod tidy 2>&1" % WORK)
     assert res.rc == 0, res.stdout + res.stderr
     assert "go.uber.org/multierr" in CLIENT.file(WORK + "/go.sum").content_string
@@ -111,13 +93,9 @@ def test_online_download_through_the_mirror():
     assert res.rc == 0, res.stderr
 
 
-def _q(text):
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
 def test_offline_mode_serves_the_cache():
     run_mode_playbook(offline=True)
-    assert service_env(PROXY)["GOPROXY"] == "off"
+    assert proxy_env()["GOPROXY"] == "off"
     rc, _elapsed, out = download(clear_cache=True)
     assert rc == 0, out
     assert CLIENT.file("/root/go/pkg/mod/go.uber.org/zap@v1.28.0/logger.go").exists
