@@ -13,6 +13,9 @@ no-change run; ratios are also given per round, as this machine's timings drift 
 The floor has no Ansible at all. ansible-playbook's own start and the role's fixed per-task costs (the no-change
 run: start, argument checks, one probe) are paid by every run, so besides the plain ratio (the goal) the output
 decomposes the install into that fixed cost and the rest, and gives the helper alone against the floor.
+
+A play with one `ping` task against the same container (no facts) is also timed each round: the least any
+playbook run costs here. "install minus the ping play" is what the role adds to that, set against the floor.
 """
 import argparse
 import json
@@ -26,6 +29,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = "gohost-bench-go_toolchain"
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+
+PING = """---
+- name: Ping
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Ping
+      ansible.builtin.ping:
+"""
 
 PLAYBOOK = """---
 - name: Bench go_toolchain
@@ -69,7 +81,7 @@ def main():
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
                PATH=VENV_BIN + os.pathsep + os.environ["PATH"], ANSIBLE_PIPELINING="1")
     archive = "/srv/go-dl/" + os.path.basename(dist["path"])
-    floor, alone, first, second = [], [], [], []
+    floor, alone, first, second, ping = [], [], [], [], []
     with open(os.path.join(ROOT, "roles", "go_toolchain", "files", "go_toolchain_helper.py"), "rb") as fh:
         helper = fh.read()
     helper_cmd = ["docker", "exec", "-i", NAME, "python3", "-", "install", "--src=file://" + archive,
@@ -86,6 +98,9 @@ def main():
                 fh.write("all:\n  hosts:\n    %s:\n      ansible_connection: community.docker.docker\n"
                          "      ansible_python_interpreter: /usr/bin/python3\n" % NAME)
             ap = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", inventory, playbook]
+            ping_playbook = os.path.join(tmp, "ping.yml")
+            with open(ping_playbook, "w") as fh:
+                fh.write(PING)
             for _round in range(args.repeat):
                 reset = "rm -rf /usr/local/lib/go /usr/local/go /usr/local/bin/go* /tmp/floor; sync"
                 run(["docker", "exec", NAME, "sh", "-c", reset])
@@ -103,14 +118,16 @@ def main():
                 second.append(seconds)
                 if "changed=0" not in out:
                     print("WARNING: the second run changed something:\n" + out[-800:])
+                seconds, out = timed(ap[:-1] + [ping_playbook], env=env, cwd=ROOT)
+                ping.append(seconds)
     finally:
         subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     load.append(os.getloadavg())
     med = statistics.median
     print("go%s, %d repeats (seconds, median; load average %s at the start, %s at the end)"
           % (args.version, args.repeat, "/".join("%.2f" % x for x in load[0]), "/".join("%.2f" % x for x in load[1])))
-    print("all: floor %s, helper alone %s, install %s, no-change %s"
-          % (r2(floor), r2(alone), r2(first), r2(second)))
+    print("all: floor %s, helper alone %s, install %s, no-change %s, ping play %s"
+          % (r2(floor), r2(alone), r2(first), r2(second), r2(ping)))
     busy = max(load[0][0], load[1][0])
     if busy > (os.cpu_count() or 1):
         print("WARNING: load average %.2f on %d CPUs: other load dominates these timings (the floor itself drifts); "
@@ -128,6 +145,11 @@ def main():
     ratios = [r / x for r, x in zip(rest, floor)]
     print("  fixed cost of a run       : %.2f  (the no-change run: ansible-playbook start, checks, probe)" % med(second))
     print("  install minus fixed cost  : %.2f  (per round /floor %s, median %.2fx)" % (med(rest), r2(ratios), med(ratios)))
+    print("  ping play (one task)      : %.2f  (per round /floor %s: the least any playbook costs here)"
+          % (med(ping), r2([p / x for p, x in zip(ping, floor)])))
+    rest = [f - p for f, p in zip(first, ping)]
+    ratios = [r / x for r, x in zip(rest, floor)]
+    print("  install minus ping play   : %.2f  (per round /floor %s, median %.2fx)" % (med(rest), r2(ratios), med(ratios)))
     return 0
 
 
