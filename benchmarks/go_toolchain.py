@@ -72,11 +72,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", default="1.26.6")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tmpfs", action="store_true",
+                        help="the install root and the floor's directory on tmpfs: takes the disk out of every "
+                             "measurement (this machine's disk slows down after a burst of writes)")
     args = parser.parse_args()
     dist = json.loads(run([sys.executable, os.path.join(ROOT, "tests", "support", "go_dist.py"), args.version]).stdout)
     image = "noble-gohost/%s:latest" % os.environ.get("GOHOST_PLATFORM", "bookworm")
     subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    run(["docker", "run", "-d", "--name", NAME, "-v", "%s:/srv/go-dl:ro" % os.path.dirname(dist["path"]),
+    tmpfs = ["--tmpfs", "/usr/local/lib/go:exec,mode=0755,size=2g", "--tmpfs", "/tmp/floor:exec,size=2g"]
+    tmpfs = tmpfs if args.tmpfs else []
+    run(["docker", "run", "-d", "--name", NAME] + tmpfs + ["-v", "%s:/srv/go-dl:ro" % os.path.dirname(dist["path"]),
          "--entrypoint", "sleep", image, "infinity"])
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
                PATH=VENV_BIN + os.pathsep + os.environ["PATH"], ANSIBLE_PIPELINING="1")
@@ -102,7 +107,8 @@ def main():
             with open(ping_playbook, "w") as fh:
                 fh.write(PING)
             for _round in range(args.repeat):
-                reset = "rm -rf /usr/local/lib/go /usr/local/go /usr/local/bin/go* /tmp/floor; sync"
+                reset = ("rm -rf /usr/local/lib/go/* /usr/local/lib/go/.[!.]* /tmp/floor/*" if args.tmpfs  # mounts stay
+                         else "rm -rf /usr/local/lib/go /tmp/floor") + " /usr/local/go /usr/local/bin/go*; sync"
                 run(["docker", "exec", NAME, "sh", "-c", reset])
                 floor_cmd = "mkdir -p /tmp/floor && sha256sum %s && tar -xzf %s -C /tmp/floor" % (archive, archive)
                 seconds, _out = timed(["docker", "exec", NAME, "sh", "-c", floor_cmd])
@@ -124,8 +130,8 @@ def main():
         subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     load.append(os.getloadavg())
     med = statistics.median
-    print("go%s, %d repeats (seconds, median; load average %s at the start, %s at the end)"
-          % (args.version, args.repeat, "/".join("%.2f" % x for x in load[0]), "/".join("%.2f" % x for x in load[1])))
+    print("go%s, %d repeats%s (seconds, median; load average %s at the start, %s at the end)"
+          % (args.version, args.repeat, ", install root and floor on tmpfs" if args.tmpfs else "", "/".join("%.2f" % x for x in load[0]), "/".join("%.2f" % x for x in load[1])))
     print("all: floor %s, helper alone %s, install %s, no-change %s, ping play %s"
           % (r2(floor), r2(alone), r2(first), r2(second), r2(ping)))
     busy = max(load[0][0], load[1][0])
