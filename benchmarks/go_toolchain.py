@@ -131,7 +131,8 @@ def main():
     load.append(os.getloadavg())
     med = statistics.median
     print("go%s, %d repeats%s (seconds, median; load average %s at the start, %s at the end)"
-          % (args.version, args.repeat, ", install root and floor on tmpfs" if args.tmpfs else "", "/".join("%.2f" % x for x in load[0]), "/".join("%.2f" % x for x in load[1])))
+          % (args.version, args.repeat, ", install root and floor on tmpfs" if args.tmpfs else "",
+             "/".join("%.2f" % x for x in load[0]), "/".join("%.2f" % x for x in load[1])))
     print("all: floor %s, helper alone %s, install %s, no-change %s, ping play %s"
           % (r2(floor), r2(alone), r2(first), r2(second), r2(ping)))
     busy = max(load[0][0], load[1][0])
