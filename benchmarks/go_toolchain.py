@@ -81,8 +81,8 @@ def main():
     subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     tmpfs = ["--tmpfs", "/usr/local/lib/go:exec,mode=0755,size=2g", "--tmpfs", "/tmp/floor:exec,size=2g"]
     tmpfs = tmpfs if args.tmpfs else []
-    run(["docker", "run", "-d", "--name", NAME] + tmpfs + ["-v", "%s:/srv/go-dl:ro" % os.path.dirname(dist["path"]),
-         "--entrypoint", "sleep", image, "infinity"])
+    mount = ["-v", "%s:/srv/go-dl:ro" % os.path.dirname(dist["path"])]
+    run(["docker", "run", "-d", "--name", NAME] + tmpfs + mount + ["--entrypoint", "sleep", image, "infinity"])
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
                PATH=VENV_BIN + os.pathsep + os.environ["PATH"], ANSIBLE_PIPELINING="1")
     archive = "/srv/go-dl/" + os.path.basename(dist["path"])
