@@ -3,6 +3,7 @@
 upstream is the mirror): go (built with the go_toolchain Go) and archive (the release archive with its checksum);
 and the Athens backend, which runs only when its binary could be obtained (else skipped, saying why)."""
 import hashlib
+import json
 import os
 import time
 
@@ -65,7 +66,7 @@ def test_wrong_checksum_installed_nothing():
 
 # The credential converge.yml gives goproxy-archive and Athens (molecule/goproxy/vars/athens.yml).
 NETRC_SECRET = "netrc-secret-7d41c2e9"
-NETRC_LINE = "machine git.corp.example login gohost-bot password " + NETRC_SECRET
+NETRC_LINE = "machine corp.example login gohost-bot password " + NETRC_SECRET
 
 
 def assert_secret_not_logged(unit):
@@ -74,6 +75,28 @@ def assert_secret_not_logged(unit):
         assert NETRC_SECRET not in CLIENT.check_output(cmd % unit), "the credential shows in `%s`" % (cmd % unit)
     res = CLIENT.run("grep -rl -- %s /var/lib/%s/ /var/cache/%s/" % (NETRC_SECRET, unit, unit))
     assert res.rc == 1, "grep found the credential (rc %d): %s %s" % (res.rc, res.stdout, res.stderr)
+
+
+def test_private_module_comes_from_its_origin_with_the_netrc_credential():
+    """GOPRIVATE=corp.example: goproxy-archive fetches corp.example/private directly from its origin (prepare.yml:
+    https on the client's loopback, every request behind basic auth) with the go command and the netrc credential,
+    and serves it to its clients."""
+    refused = CLIENT.run("curl -sS -o /dev/null -w '%{http_code}' --cacert /etc/private-origin/cert.pem "
+                         "'https://corp.example/private?go-get=1'")
+    assert refused.stdout == "401", "the origin must refuse requests without the credential: %r" % refused.stdout
+    CLIENT.check_output("truncate -s 0 /var/log/private-origin.log")
+    info = CLIENT.run("curl -fsS --max-time 120 http://127.0.0.1:8082/corp.example/private/@v/v1.0.0.info")
+    journal = CLIENT.run("journalctl --no-pager -o cat -n 20 -u goproxy-archive").stdout
+    assert info.rc == 0, "%s\n%s" % (info.stderr, journal)
+    assert json.loads(info.stdout)["Version"] == "v1.0.0", info.stdout
+    source = CLIENT.check_output(
+        "curl -fsS --max-time 120 -o /tmp/private.zip http://127.0.0.1:8082/corp.example/private/@v/v1.0.0.zip && "
+        "python3 -c 'import zipfile; print(zipfile.ZipFile(\"/tmp/private.zip\").read("
+        "\"corp.example/private@v1.0.0/private.go\").decode())'")
+    assert "const Answer = 42" in source, source
+    log = CLIENT.check_output("cat /var/log/private-origin.log")
+    assert "auth-ok /private?go-get=1" in log, log
+    assert "auth-ok /modproxy/corp.example/private/@v/v1.0.0.zip" in log, log
 
 
 def test_netrc_reaches_the_service_only_in_its_runtime_directory():
