@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 """A private module origin for the goproxy scenario, on the client's loopback (https://corp.example, port 443).
 
