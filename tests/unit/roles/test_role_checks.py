@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The roles' input checks run by the ansible-core of this Python (ansible-playbook beside sys.executable), on
+localhost, without touching it: only the checks' task files are included. `make unit` runs them with the main
+venv's ansible-core; `make compat CORE=2.16` (and 2.21) with the oldest and newest supported one, where templating
+differs: before 2.19 a task variable templated from a loop item is "" for null and a string for a number (issue
+14: journald refused its own null defaults on 2.16-2.18)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+
+
+def run_checks(tmp_path, role, tasks_from, extra_vars):
+    """Run `role`'s tasks_from file on localhost with extra_vars; return (rc, failure messages, core version)."""
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "The checks", "ansible.builtin.include_role": {"name": "noble.gohost." + role, "tasks_from": tasks_from}}]}]
+    (tmp_path / "play.yml").write_text(json.dumps(play))
+    (tmp_path / "vars.json").write_text(json.dumps(extra_vars))
+    (tmp_path / "ansible.cfg").write_text("[defaults]\nstdout_callback = ansible.builtin.json\n")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
+               ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-c", "local",
+                           "-e", "ansible_python_interpreter=%s" % sys.executable,
+                           "-e", "@%s" % (tmp_path / "vars.json"), str(tmp_path / "play.yml")],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=300, check=False)
+    try:
+        out = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError((proc.stdout[-3000:], proc.stderr[-3000:]))
+    messages = []
+    for play_result in out["plays"]:
+        for task in play_result["tasks"]:
+            res = task["hosts"].get("localhost", {})
+            if not res.get("failed"):
+                continue
+            # a failed item has "failed" before ansible-core 2.20; from then on only its "assertion"
+            messages.extend(r.get("msg", "") for r in res.get("results", [res])
+                            if r.get("failed") or "assertion" in r or "results" not in res)
+    return proc.returncode, messages, proc.stderr
+
+
+JOURNALD_GOOD = {
+    "defaults": {},
+    "every kind": {"journald_system_max_use": "2G", "journald_system_max_files": 100,
+                   "journald_rate_limit_burst": 0, "journald_max_retention_sec": "1month",
+                   "journald_compress": "512K", "journald_max_level_store": "info",
+                   "journald_forward_to_wall": "false", "journald_forward_to_kmsg": True,
+                   "journald_storage": "none"},
+    "namespace with nulls": {"journald_namespaces": [
+        {"name": "api", "storage": "volatile", "system_max_use": None, "runtime_max_files": 8,
+         "max_level_store": None, "forward_to_syslog": False}]},
+}
+JOURNALD_BAD = {
+    "size word": ({"journald_system_max_use": "lots"}, "journald_system_max_use: \"lots\" is not valid for SystemMaxUse="),
+    "bool as count": ({"journald_system_max_files": True}, "journald_system_max_files: true is not valid"),
+    "empty string": ({"journald_runtime_max_use": ""}, "journald_runtime_max_use: \"\" is not valid"),
+    "namespace level": ({"journald_namespaces": [{"name": "api", "system_max_use": None, "max_level_store": "loud"}]},
+                        "journald_namespaces[0].max_level_store (namespace api): \"loud\" is not valid"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JOURNALD_GOOD))
+def test_journald_checks_accept(tmp_path, case):
+    rc, messages, stderr = run_checks(tmp_path, "journald", "validate", JOURNALD_GOOD[case])
+    assert (rc, messages) == (0, []), stderr[-2000:]
+
+
+@pytest.mark.parametrize("case", sorted(JOURNALD_BAD))
+def test_journald_checks_refuse(tmp_path, case):
+    extra, expected = JOURNALD_BAD[case]
+    rc, messages, stderr = run_checks(tmp_path, "journald", "validate", extra)
+    assert rc != 0, stderr[-2000:]
+    assert len(messages) == 1 and expected in messages[0], messages
