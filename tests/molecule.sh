@@ -7,9 +7,15 @@
 #   GOHOST_MOLECULE_JOBS=2                 scenarios run at once (default 1); each one's output is kept in
 #                                          .cache/molecule-logs/ and printed whole when it ends.
 #   MOLECULE_COMMAND=converge              another Molecule command than `test` (e.g. converge, verify, destroy)
+#   GOHOST_VENV=.venv-2.16                 the venv whose molecule and ansible-core run the scenarios (default .venv;
+#                                          `make compat` sets it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
+venv=${GOHOST_VENV:-.venv}
+[ -x "$venv/bin/molecule" ] || { echo "no molecule in $venv" >&2; exit 2; }
+# molecule runs ansible-playbook (and the verifier pytest) by name: the chosen venv's first.
+PATH=$PWD/$venv/bin:$PATH
 built=$($py tests/images/build.py --list)
 host=$(sed -n "s/^VERSION_CODENAME=//p" /etc/os-release)
 wanted=${GOHOST_PLATFORMS:-$built}
@@ -53,7 +59,7 @@ done
 run_one() {  # scenario platform -> writes the log and a result line
   local s=$1 p=$2 start rc=0
   start=$(date +%s)
-  GOHOST_PLATFORM=$p .venv/bin/molecule "${MOLECULE_COMMAND:-test}" -s "$s" >"$logs/$s@$p.log" 2>&1 || rc=$?
+  GOHOST_PLATFORM=$p "$venv/bin/molecule" "${MOLECULE_COMMAND:-test}" -s "$s" >"$logs/$s@$p.log" 2>&1 || rc=$?
   echo "$rc $(( $(date +%s) - start ))" >"$logs/$s@$p.result"
 }
 

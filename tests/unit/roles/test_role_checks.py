@@ -82,3 +82,44 @@ def test_journald_checks_refuse(tmp_path, case):
     rc, messages, stderr = run_checks(tmp_path, "journald", "validate", extra)
     assert rc != 0, stderr[-2000:]
     assert len(messages) == 1 and expected in messages[0], messages
+
+
+def tasks_named(path, *prefixes):
+    """The tasks of a role's task file whose names start with one of prefixes, in file order."""
+    import yaml
+    with open(os.path.join(ROOT, path), encoding="utf-8") as fh:
+        tasks = yaml.safe_load(fh)
+    return [t for t in tasks if t.get("name", "").startswith(prefixes)]
+
+
+@pytest.mark.parametrize("existing", [0, 3], ids=["fresh host", "three releases"])
+def test_go_service_old_releases_no_warning_on_a_fresh_host(tmp_path, existing):
+    """go_service's release pruning (its tasks as service.yml has them) in check mode: on a fresh host, where
+    /opt/go-services/<name>/releases does not exist yet, no warning (ansible.builtin.find used to warn "Skipped
+    '...releases' path due to this access issue"); where releases exist, it still finds those to remove."""
+    svc = tmp_path / "svc"
+    for i in range(existing):
+        (svc / "releases" / ("r%d" % i)).mkdir(parents=True)
+    tasks = tasks_named("roles/go_service/tasks/service.yml", "Look for the releases directory", "Find old releases",
+                        "Remove releases beyond")
+    assert len(tasks) >= 2
+    play = [{"hosts": "localhost", "gather_facts": False,
+             "vars": {"_go_service_svc": {"name": "api"}, "_go_service_dir": str(svc), "go_service_keep_releases": 1,
+                      "_go_service_release_dir": str(svc / "releases" / "new"),
+                      "_go_service_current": {"stat": {"exists": False}}},
+             "tasks": tasks}]
+    (tmp_path / "play.yml").write_text(json.dumps(play))
+    (tmp_path / "ansible.cfg").write_text("[defaults]\nstdout_callback = ansible.builtin.json\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-c", "local", "--check",
+                           "-e", "ansible_python_interpreter=%s" % sys.executable, str(tmp_path / "play.yml")],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
+    out = json.loads(proc.stdout)
+    results = {t["task"]["name"]: t["hosts"]["localhost"] for t in out["plays"][0]["tasks"]}
+    warnings = [w for r in results.values() for w in r.get("warnings", [])] + out.get("global_custom_stats", {}).get("warnings", [])
+    assert warnings == [] and "WARNING" not in proc.stderr, (warnings, proc.stderr)
+    removed = [r["_old"]["path"] for name, res in results.items() if name.startswith("Remove releases")
+               for r in res.get("results", [])]
+    assert len(removed) == max(existing - 1, 0)
