@@ -60,11 +60,15 @@ JOURNALD_GOOD = {
     "namespace with nulls": {"journald_namespaces": [
         {"name": "api", "storage": "volatile", "system_max_use": None, "runtime_max_files": 8,
          "max_level_store": None, "forward_to_syslog": False}]},
+    # what `"{{ x | default(none) }}"` gives a role variable before ansible-core 2.19; an empty assignment resets
+    # an option in systemd, so "" leaves the setting out, as null does
+    "empty strings": {"journald_runtime_max_use": "", "journald_rate_limit_burst": "",
+                      "journald_namespaces": [{"name": "api", "system_max_files": "", "max_level_store": ""}]},
 }
 JOURNALD_BAD = {
     "size word": ({"journald_system_max_use": "lots"}, "journald_system_max_use: \"lots\" is not valid for SystemMaxUse="),
     "bool as count": ({"journald_system_max_files": True}, "journald_system_max_files: true is not valid"),
-    "empty string": ({"journald_runtime_max_use": ""}, "journald_runtime_max_use: \"\" is not valid"),
+    "word as count": ({"journald_rate_limit_burst": "many"}, "journald_rate_limit_burst: \"many\" is not valid"),
     "namespace level": ({"journald_namespaces": [{"name": "api", "system_max_use": None, "max_level_store": "loud"}]},
                         "journald_namespaces[0].max_level_store (namespace api): \"loud\" is not valid"),
 }
@@ -123,3 +127,32 @@ def test_go_service_old_releases_no_warning_on_a_fresh_host(tmp_path, existing):
     removed = [r["_old"]["path"] for name, res in results.items() if name.startswith("Remove releases")
                for r in res.get("results", [])]
     assert len(removed) == max(existing - 1, 0)
+
+
+@pytest.mark.parametrize("value", [None, ""], ids=["null", "empty string"])
+def test_journald_dropin_leaves_unset_settings_out(tmp_path, value):
+    """The drop-in as the role's template renders it (with the role's defaults and vars): null and "" settings are
+    not written, set ones are, booleans as yes/no."""
+    role = os.path.join(ROOT, "roles", "journald")
+    settings = {"journald_system_max_use": value, "journald_rate_limit_burst": 0, "journald_runtime_max_files": value,
+                "journald_forward_to_kmsg": "true"}
+    play = [{"hosts": "localhost", "gather_facts": False,
+             "vars_files": [os.path.join(role, "defaults", "main.yml"), os.path.join(role, "vars", "main.yml")],
+             "vars": {"__journald_scope": "the test", "__journald_settings": "{{ __journald_main }}",
+                      "__journald_extra": {"SplitMode": "uid"}},
+             "tasks": [{"name": "Render", "ansible.builtin.debug": {
+                 "msg": "{{ lookup('ansible.builtin.template', '%s') }}" % os.path.join(role, "templates", "journald.conf.j2")}}]}]
+    (tmp_path / "play.yml").write_text(json.dumps(play))
+    (tmp_path / "vars.json").write_text(json.dumps(settings))  # extra vars: above the role's defaults file
+    (tmp_path / "ansible.cfg").write_text("[defaults]\nstdout_callback = ansible.builtin.json\n")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
+               ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-c", "local", "-e", "@%s" % (tmp_path / "vars.json"),
+                           str(tmp_path / "play.yml")], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
+    text = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]["msg"]
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert lines == ["[Journal]", "Storage=persistent", "Compress=yes", "RateLimitBurst=0", "ForwardToSyslog=no",
+                     "ForwardToKMsg=yes", "SplitMode=uid"]
