@@ -16,6 +16,9 @@ import sys
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(__file__))
+from test_apt_roles_typed_vars import unfiltered_uses  # noqa: E402  pylint: disable=wrong-import-position
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
@@ -156,3 +159,12 @@ def test_journald_dropin_leaves_unset_settings_out(tmp_path, value):
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert lines == ["[Journal]", "Storage=persistent", "Compress=yes", "RateLimitBurst=0", "ForwardToSyslog=no",
                      "ForwardToKMsg=yes", "SplitMode=uid"]
+
+
+@pytest.mark.parametrize("role", sorted(os.listdir(os.path.join(ROOT, "roles"))))
+def test_bool_options_go_through_bool(role):
+    """Every role, as apt_mirror and apt_client (test_apt_roles_typed_vars.py): a bool option (by its type in
+    meta/argument_specs.yml) is used through `| bool`, so that `-e name=false` means false on every ansible-core:
+    2.19 and later refuse a string as a conditional, and before 2.19 "false" is a true string inside a Jinja
+    expression."""
+    assert [use for use in unfiltered_uses(role) if "(bool)" in use] == []
