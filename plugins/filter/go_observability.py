@@ -64,7 +64,8 @@ def _summary(run):
     if not isinstance(run, dict) or run.get("program") not in PROGRAMS:
         raise AnsibleFilterError("a go_observability run needs program (one of %s), got %r"
                                  % (", ".join(PROGRAMS), (run or {}).get("program") if isinstance(run, dict) else run))
-    if run.get("bpftrace_output") is None:
+    # null, or "": what a templated null becomes in a task variable before ansible-core 2.19
+    if run.get("bpftrace_output") in (None, ""):
         info = br.PROGRAMS[run["program"]]
         return {"program": run["program"], "title": info["title"], "about": info["about"], "unit": info["unit"],
                 "main": info["main"], "figures": {}, "sections": [],

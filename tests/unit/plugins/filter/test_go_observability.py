@@ -87,8 +87,10 @@ def test_support_wants_the_fact():
         f.bpftrace_support({"kernel": {}})
 
 
-def test_report_of_a_skipped_run_says_why():
-    run = {"program": "runqlat", "service": "api", "bpftrace_output": None,
+@pytest.mark.parametrize("output", [None, ""], ids=["null", "empty string"])
+def test_report_of_a_skipped_run_says_why(output):
+    # "" is what the role's `{{ ... else none }}` gives before ansible-core 2.19
+    run = {"program": "runqlat", "service": "api", "bpftrace_output": output,
            "skipped": ["container: running in a container (docker)"],
            "files": {"cpu_profile": "cpu.pprof", "runtime_trace": "trace.out"}}
     md = f.go_observability_report(run, "markdown")
