@@ -72,3 +72,15 @@ changelog: venv ## release the changelog fragments
 
 bench: venv collection images ## run every benchmark script (prints numbers, never fails on speed)
 	@for b in benchmarks/*.py; do echo "== $$b"; PATH=$(CURDIR)/$(BIN):$$PATH $(PY) $$b; done
+
+# Compatibility runs (issue 14): the oldest supported ansible-core (2.16, noble's own package) and the newest release
+# (2.21), each in its own venv (.venv-CORE from tests/requirements-compat-CORE.txt, with a controller Python that
+# core supports; skipped with the reason where this machine has none): the roles' and plugins' unit tests, the
+# sanity tests whose result depends on the core, and one Molecule scenario (tests/compat.sh). `make compat` runs
+# every version, `make compat CORE=2.16` one; COMPAT_STEPS="unit sanity" picks steps.
+CORE ?=
+COMPAT_STEPS ?=
+COMPAT_CORES := $(patsubst tests/requirements-compat-%.txt,%,$(wildcard tests/requirements-compat-*.txt))
+.PHONY: compat
+compat: venv collection images ## unit, sanity and a scenario on the oldest and newest ansible-core (CORE=2.16: one)
+	@rc=0; for c in $(or $(CORE),$(COMPAT_CORES)); do tests/compat.sh $$c $(COMPAT_STEPS) || rc=1; done; exit $$rc
