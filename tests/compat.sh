@@ -58,9 +58,16 @@ for step in "${steps[@]}"; do
   start=$(date +%s)
   code=0
   case $step in
-    # The roles' checks and templates rendered by this core (tests/unit/roles) and the plugins' unit tests.
-    unit) PYTHONPATH=$PWD/.cache/collections "$venv/bin/pytest" -q -rs -p no:cacheprovider tests/unit/roles \
-            tests/unit/plugins || code=$? ;;
+    # The roles' checks and templates rendered by this core (tests/unit/roles), the plugins' unit tests and the
+    # dependencies' versions (tests/unit/test_dependencies.py).
+    unit)
+      ignore=()
+      if ! "$venv/bin/python" -c 'from ansible.template import trust_as_template' 2>/dev/null; then
+        echo "=== compat $core: not run: tests/unit/roles/test_go_observability_install.py (it drives ansible-core 2.19's Templar API, trust_as_template)"
+        ignore=(--ignore tests/unit/roles/test_go_observability_install.py)
+      fi
+      PYTHONPATH=$PWD/.cache/collections "$venv/bin/pytest" -q -rs -p no:cacheprovider "${ignore[@]}" \
+        tests/unit/roles tests/unit/plugins tests/unit/test_dependencies.py || code=$? ;;
     # Only the sanity tests whose result depends on the ansible-core (its docs schema, its pylint and import
     # rules, the Python versions it knows); the others (shellcheck, line endings, ...) are the same on every core.
     sanity) SANITY_REQUIREMENTS=$req SANITY_PYTHON=$python tests/sanity.sh \
