@@ -78,6 +78,7 @@ for app in app1 app2; do
   echo "Go host        $h"
   echo "  go           $(x "$h" 'go version') (also: $(x "$h" 'ls /usr/local/lib/go | paste -sd " "'))"
   echo "  go env       $(x "$h" 'go env GOPROXY GOSUMDB | paste -sd " "')"
+  # shellcheck disable=SC2016  # $(URI) is apt-get's own format field, for the container's shell to leave alone
   echo "  apt          $(x "$h" 'apt-get indextargets --format "\$(URI)" | sed "s#/dists/.*##" | sort -u | paste -sd " "')"
   echo "  service api  $(x "$h" 'systemctl is-active api') ($(x "$h" 'systemctl show api -p MemoryMax -p CPUQuotaPerSecUSec | paste -sd " "'))"
   echo "  look         docker exec $h systemctl status api"
