@@ -12,18 +12,22 @@ export ANSIBLE_FORCE_COLOR ?= 0
 SCENARIO ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv collection lint sanity unit images molecule test demo demo-clean docs build build-check changelog bench
+.PHONY: help deps venv collection lint sanity unit images molecule test demo demo-clean docs build build-check changelog bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(VENV)/.stamp: tests/requirements-dev.txt requirements.txt
+deps: ## install what the machine lacks (Docker engine, mmdebstrap, qemu, shellcheck, ...), start dockerd; no-op when all is there
+	@tests/deps.sh
+
+# deps order-only: it runs first, and does not make the venv out of date
+$(VENV)/.stamp: tests/requirements-dev.txt requirements.txt | deps
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r tests/requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.stamp ## create the virtual environment with every tool (one command)
+venv: deps $(VENV)/.stamp ## create the virtual environment with every tool (one command)
 
 collection: ## link this checkout as noble.gohost into .cache/collections
 	@mkdir -p $(dir $(COLL_LINK))
@@ -42,16 +46,16 @@ unit: venv collection ## pytest unit tests of the plugins (tests/unit) and integ
 	PYTHONPATH=$(CURDIR)/.cache/collections $(BIN)/pytest -q -rs -p no:cacheprovider tests/unit $$([ -d tests/integration ] && echo tests/integration) $(PYTEST_ARGS)
 	cd examples/zap-service && go vet ./... && go test ./...
 
-images: ## build (or reuse) the systemd container images
+images: deps ## build (or reuse) the systemd container images
 	$(PY) tests/images/build.py
 
-molecule: venv collection images ## every Molecule scenario, or one with SCENARIO=name
+molecule: deps venv collection images ## every Molecule scenario, or one with SCENARIO=name
 	PATH=$(CURDIR)/$(BIN):$$PATH tests/molecule.sh $(SCENARIO)
 
 build-check: venv ## build the tarball, check what it holds, install it and list its plugins with ansible-doc
 	tests/build_check.sh
 
-test: lint sanity unit build-check docs molecule ## everything: lint, sanity, unit, build, docs, Molecule
+test: deps lint sanity unit build-check docs molecule ## everything: lint, sanity, unit, build, docs, Molecule
 
 demo: venv collection images ## the Go host fleet (apt mirror, module proxy, 2 Go hosts) on local containers, by playbooks/site.yml
 	PATH=$(CURDIR)/$(BIN):$$PATH tests/demo.sh up
