@@ -181,8 +181,8 @@ class Profile(object):
             module.fail_json(msg="apparmor_parser is not installed on the target (Debian/Ubuntu package apparmor)")
         self.parser = _apparmor.Parser(module, binary, self.dir)
         self.available, self.why_not = _apparmor.kernel_status()
-        self.result = dict(changed=False, path=self.path, profiles=[], loaded=False, reason="", kernel_modes={},
-                           file_changed=False, kernel_changed=False)
+        self.result = dict(changed=False, path=self.path, profiles=[], modes={}, loaded=False, reason="",
+                           kernel_modes={}, file_changed=False, kernel_changed=False)
         self.diff = dict(before="", after="", before_header=self.path, after_header=self.path)
 
     def fail(self, msg, **kwargs):
@@ -199,31 +199,33 @@ class Profile(object):
         loaded = _apparmor.loaded_profiles() if self.available else {}
         return dict((n, loaded[n]) for n in names if n in loaded)
 
+    def _writer(self):
+        counter = [0]
+
+        def write(text):
+            counter[0] += 1
+            path = os.path.join(self.module.tmpdir, "candidate-%d-%s" % (counter[0], self.name))
+            with open(path, "wb") as fh:
+                fh.write(to_bytes(text))
+            return path
+        return write
+
     def present(self):
         params = self.module.params
         mode = params["mode"]
-        content = params["content"]
-        if mode == "disabled":
-            desired = content
-        else:
-            desired, headers = _apparmor.set_mode(content, mode)
-            if headers == 0:
-                self.fail("content defines no profile: no top-level 'profile NAME {' or '/path {' block found")
+        # The parser says what the content defines and in which modes, before and after the mode flags are set;
+        # everything is checked from temporary files before anything is written.
+        desired, profiles, err = _apparmor.plan(self.parser, params["content"], mode, self._writer(), self.path)
+        self.result["profiles"] = [n for n, _m in profiles]
+        self.result["modes"] = dict(profiles)
+        if err:
+            self.fail(err)
         data = to_bytes(desired)
-        # Validate from a temporary file before anything is written.
-        candidate = os.path.join(self.module.tmpdir, "candidate-" + self.name)
-        with open(candidate, "wb") as fh:
-            fh.write(data)
-        ok, err = self.parser.check(candidate)
-        if not ok:
-            self.fail("profile %s does not parse, nothing was written: %s" % (self.name, err.replace(candidate, self.path)))
-        names = self.names_of(candidate)
-        top = [n for n in names if "//" not in n]
-        self.result["profiles"] = names
+        names = self.result["profiles"]
         if params["require_loaded"] and not self.available:
             self.fail("AppArmor profiles cannot be loaded here and require_loaded is true: %s" % self.why_not)
         current = _read(self.path)
-        modes = self.kernel_modes(top)
+        modes = self.kernel_modes(names)
         self.result["kernel_modes"] = modes
         file_changed = current != data
         if file_changed:
@@ -237,7 +239,8 @@ class Profile(object):
         if want_disable:
             kernel_changed = self.available and bool(modes)
         else:
-            stale = [n for n in top if n not in modes or (modes[n] in _apparmor.MANAGED_MODES and modes[n] != mode)]
+            # every profile of the file (children and hats too) loaded in the mode the parser compiles it with
+            stale = [n for n, m in profiles if not _apparmor.kernel_has_mode(m, modes.get(n))]
             kernel_changed = self.available and (file_changed or links_changed or bool(stale))
         self.result.update(file_changed=file_changed or links_changed or want_local, kernel_changed=kernel_changed,
                            changed=file_changed or links_changed or want_local or kernel_changed)
@@ -288,8 +291,7 @@ class Profile(object):
         current = _read(self.path)
         links = [p for p in (self.disable_link, self.complain_link) if os.path.lexists(p)]
         names = self.names_of(self.path) if current is not None else []
-        top = [n for n in names if "//" not in n]
-        modes = self.kernel_modes(top)
+        modes = self.kernel_modes(names)
         self.result.update(profiles=names, kernel_modes=modes, reason="" if self.available else self.why_not)
         file_changed = current is not None or bool(links)
         kernel_changed = bool(modes)
