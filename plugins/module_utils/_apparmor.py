@@ -83,7 +83,6 @@ _NOISE_RE = re.compile(
     r"|Use --subdomainfs to override\."
     r"|Cache: added primary location .*)$")
 _ASSIGN_RE = re.compile(r"^@\{[^}]*\}(\+?=.*)?$")
-_QUALIFIERS = ("audit", "deny", "allow", "owner", "other", "quiet", "priority")
 
 
 def clean_message(out, err):
