@@ -82,10 +82,13 @@ def writer(scratch, name):
 
 
 def test_the_corpus_is_there():
-    if PARSER and not corpus():
-        pytest.skip("no profiles under %s or /usr/share/apparmor/extra-profiles (packages apparmor-profiles, "
-                    "apparmor-profiles-extra)" % BASE)
-    assert len(corpus()) > 10
+    if not os.path.isdir("/usr/share/apparmor/extra-profiles"):
+        pytest.skip("/usr/share/apparmor/extra-profiles is missing: package apparmor-profiles (and "
+                    "apparmor-profiles-extra) not installed, the corpus is only apparmor's own %d file(s)"
+                    % len(corpus()))
+    # apparmor's own profiles (lsb_release, nvidia_modprobe), apparmor-profiles' in /etc/apparmor.d and its
+    # extra-profiles: 144 files on Debian 12
+    assert len(corpus()) > 100
 
 
 def analyse(path, scratch):
@@ -104,6 +107,13 @@ def analyse(path, scratch):
         found["forced"] = run(["--skip-kernel-load", "--skip-cache", "--debug", "--Complain", path])
     found["enforce"] = _apparmor.plan(parser, content, "enforce", writer(scratch, name), path)
     return found
+
+
+def assert_refused_children(err, profiles):
+    assert "their header is not in the content" in err, err
+    named = err.split(" on profile(s) ", 1)[1].split(" of /", 1)[0].split(", ")
+    names = dict(profiles)
+    assert named and all("//" in n.rsplit(" (", 1)[0] and n.rsplit(" (", 1)[0] in names for n in named), err
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +136,9 @@ def test_shipped_profile(path, analysed):
     if conflicting:
         assert text is None and "mode complain conflicts" in err and conflicting[0] in err
     elif text is None:
-        # only a profile whose header is not in this file (an included child) may keep its mode
-        assert "their header is not in the content" in err, err
+        # only a child whose header is not in this file (Debian's pidgin and totem include their sanitized_helper
+        # child from abstractions/ubuntu-helpers) may keep its mode
+        assert_refused_children(err, profiles)
     else:
         assert after == [(n, "complain") for n in names]
         # the parser's dump of the rewritten text is its dump of the original with --Complain: rules, names and
@@ -137,7 +148,7 @@ def test_shipped_profile(path, analysed):
 
     enforce, after, err = found["enforce"]
     if enforce is None:
-        assert "their header is not in the content" in err, err
+        assert_refused_children(err, profiles)
         return
     assert [n for n, _m in after] == names
     assert all(m != "complain" for _n, m in after)
