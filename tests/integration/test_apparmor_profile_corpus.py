@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """apparmor_profile's analysis on every profile THIS machine's AppArmor packages ship, with the real apparmor_parser.
 
-The corpus is /etc/apparmor.d (apparmor, apparmor-profiles) and /usr/share/apparmor/extra-profiles
-(apparmor-profiles); nothing is loaded into the kernel (the parser's offline modes only). For every file:
+The corpus is /etc/apparmor.d (packages apparmor, apparmor-profiles, apparmor-profiles-extra) and
+/usr/share/apparmor/extra-profiles (apparmor-profiles); nothing is loaded into the kernel (the parser's offline
+modes only). For every file:
 
 - the profiles the module finds (``_apparmor.Parser.profiles``) are the names ``apparmor_parser -N`` prints;
 - ``mode: complain`` (``_apparmor.plan``, which compiles its result) either gives a text whose ``--debug`` dump (every
@@ -87,7 +88,7 @@ def test_the_corpus_is_there():
                     "apparmor-profiles-extra) not installed, the corpus is only apparmor's own %d file(s)"
                     % len(corpus()))
     # apparmor's own profiles (lsb_release, nvidia_modprobe), apparmor-profiles' in /etc/apparmor.d and its
-    # extra-profiles: 144 files on Debian 12
+    # extra-profiles: 143 files on Debian 12
     assert len(corpus()) > 100
 
 
