@@ -167,8 +167,8 @@ tight_filter:
   sample: ["@signal", "accept4", "epoll_ctl", "openat"]
 log:
   description:
-    - The list for C(SystemCallLog=), C(~) first (log every call except those listed): C(@default) and
-      RV(tight_filter), so each call of the unit that the trace did not see, and RV(filter) allows, is logged.
+    - The list for C(SystemCallLog=), C(~) first (log every call except those listed), then C(@default) and
+      RV(tight_filter); so each call of the unit that the trace did not see, and RV(filter) allows, is logged.
       Empty when RV(filter) is RV(tight_filter).
   returned: unless skipped in check mode
   type: list
@@ -451,10 +451,9 @@ def main():
         if module.check_mode and p["command"]:
             module.exit_json(changed=True, skipped=True,
                              msg="check mode: the command is not traced, and no log or state file holds a system call")
+        given = [key for key in ("strace_logs", "command", "state_file") if p[key]]
         module.fail_json(msg="no system call seen: %s hold none, so there is no filter to give (an empty "
-                             "SystemCallFilter= would apply no filter at all)"
-                             % " and ".join(w for w, v in (("strace_logs", p["strace_logs"]), ("command", p["command"]),
-                                                            ("state_file", p["state_file"])) if v))
+                             "SystemCallFilter= would apply no filter at all)" % " and ".join(given))
     if unknown:
         module.warn("strace could not name %s: these calls cannot be put in SystemCallFilter= by name (a newer "
                     "strace knows them)" % ", ".join(sorted(unknown)))

@@ -1,9 +1,11 @@
 # -*- coding: utf-8 -*-
 """go_service in a systemd container: cgroup limits, Go runtime limits, restarts, sandbox score, syscall filter,
 rollback of a broken release."""
+import glob
 import hashlib
 import json
 import os
+import platform
 import re
 import subprocess
 import time
@@ -161,15 +163,29 @@ def test_syscall_log_records_the_unseen_call(host):
                             check=False)
     if before.returncode != 0:
         pytest.skip("the kernel log cannot be read here (dmesg: %s)" % before.stderr.strip())
-    assert probe(host, 8081, "getpriority")["errno"] == 0
-    assert probe(host, 8081, "pidfd_getfd")["errno"] == 1
+    for comm in glob.glob("/proc/[0-9]*/comm"):
+        try:
+            with open(comm) as handle:
+                if handle.read().strip() == "auditd":
+                    pytest.skip("auditd runs on this machine: audit records go to its log, not the kernel log")
+        except OSError:
+            continue
 
     def records(nr):
         out = subprocess.run(["dmesg"], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
         return [line for line in out.splitlines() if "type=1326" in line and 'comm="zapfilter"' in line
                 and " syscall=%d " % nr in line and "code=0x7ffc0000" in line]
 
-    wait_for(lambda: records(140), "an audit record of getpriority (140) by zapfilter")  # x86_64 numbers
+    def logged():
+        # called again on each try: the kernel rate-limits the audit messages it prints
+        assert probe(host, 8081, "getpriority")["errno"] == 0
+        assert probe(host, 8081, "pidfd_getfd")["errno"] == 1
+        return True
+
+    getpriority = {"x86_64": 140, "aarch64": 141}.get(platform.machine())  # pidfd_getfd is 438 everywhere
+    if getpriority is None:
+        pytest.skip("getpriority's number on %s is not known to this test" % platform.machine())
+    wait_for(lambda: logged() and records(getpriority), "an audit record of getpriority by zapfilter")
     assert records(438) == []
 
 
