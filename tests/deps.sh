@@ -27,6 +27,11 @@ PACKAGES=(
   "jq|jq"
   "strace|strace"
   "e2fsprogs|mkfs.ext4"
+  # apparmor_parser and the profiles the apparmor packages ship: the integration test of apparmor_profile
+  "apparmor|test -x /sbin/apparmor_parser || command -v apparmor_parser"
+  "apparmor-utils|command -v aa-complain"
+  "apparmor-profiles|test -d /usr/share/apparmor/extra-profiles"
+  "apparmor-profiles-extra|test -e /usr/share/doc/apparmor-profiles-extra"
   # `python3 -m venv` for make venv (Debian splits ensurepip out of python3)
   "python3-venv|python3 -c 'import ensurepip, venv'"
 )
