@@ -62,10 +62,10 @@ build-check: venv ## build the tarball, check what it holds, install it and list
 
 test: deps lint sanity unit build-check docs molecule ## everything: lint, sanity, unit, build, docs, Molecule
 
-demo: venv collection images ## the Go host fleet (apt mirror, module proxy, 2 Go hosts) on local containers, by playbooks/site.yml
-	PATH=$(CURDIR)/$(BIN):$$PATH tests/demo.sh up
+demo: ## the Go host fleet (apt mirror, module proxy, 2 Go hosts) on local containers, by playbooks/site.yml
+	tests/demo.sh up
 
-demo-clean: venv collection ## remove the demo fleet
+demo-clean: ## remove the demo fleet
 	tests/demo.sh clean
 
 docs: venv collection ## build the plugin and role docs with antsibull-docs into docs/build

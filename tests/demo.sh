@@ -7,16 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOHOST_FLEET=demo
-export GOHOST_PLATFORM=${GOHOST_PLATFORM:-$(.venv/bin/python tests/images/build.py --list | awk '{print $1}')}
-[ -n "$GOHOST_PLATFORM" ] || { echo "no container image: run make images" >&2; exit 1; }
 work=$PWD/.cache/demo
 export MOLECULE_EPHEMERAL_DIRECTORY=$work/molecule
 export ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/collections
 export PATH=$PWD/.venv/bin:$PATH
 mkdir -p "$MOLECULE_EPHEMERAL_DIRECTORY"
+platform() { .venv/bin/python tests/images/build.py --list | awk '{print $1}'; }
 
 case "${1:-up}" in
   clean)
+    [ -x .venv/bin/molecule ] || { echo "no demo fleet (no .venv)"; exit 0; }
+    export GOHOST_PLATFORM=${GOHOST_PLATFORM:-$(platform)}
     molecule destroy -s fleet >"$work/destroy.log" 2>&1 || { cat "$work/destroy.log"; exit 1; }
     rm -rf "$work"
     echo "removed the demo fleet (gohost-demo-*)"
@@ -39,6 +40,10 @@ phase() {  # phase NAME COMMAND...: run it with its output in $work/NAME.log, ti
     exit "$rc"
   fi
 }
+# What a fresh machine needs first (each a no-op when it is there): packages and dockerd, the venv, the images.
+phase setup make --no-print-directory deps venv collection images
+export GOHOST_PLATFORM=${GOHOST_PLATFORM:-$(platform)}
+[ -n "$GOHOST_PLATFORM" ] || { echo "no container image was built: see .cache/demo/setup.log" >&2; exit 1; }
 phase create molecule create -s fleet
 phase prepare molecule prepare -s fleet
 phase converge molecule converge -s fleet
@@ -59,12 +64,12 @@ echo "$recap"
 echo
 echo "apt mirror     $mirror"
 echo "  serves       http://$(ip "$mirror")/$archive/ (from this machine; the Go hosts use http://$mirror/$archive/)"
-echo "  snapshot     $(x "$mirror" 'runuser -u aptly -- /usr/local/sbin/gohost-apt-mirror status' | python3 -c '
+echo "  published    $(x "$mirror" 'runuser -u aptly -- /usr/local/sbin/gohost-apt-mirror status' | python3 -c '
 import json, sys
 try:
-    s = json.load(sys.stdin)
-    print(", ".join("%s: %s" % (k, v) for k, v in s.items() if isinstance(v, (str, int)))[:160])
-except ValueError:
+    pub = json.load(sys.stdin)["published"]
+    print("; ".join("%s: snapshot %s" % (k, v.get("stamp")) for k, v in sorted(pub.items())) or "nothing")
+except (ValueError, KeyError, AttributeError):
     print("(status not readable)")')"
 echo "  look         docker exec -it $mirror bash; systemctl list-timers gohost-apt-mirror*"
 echo
