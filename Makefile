@@ -60,7 +60,9 @@ molecule: deps venv collection images ## every Molecule scenario, or one with SC
 build-check: venv ## build the tarball, check what it holds, install it and list its plugins with ansible-doc
 	tests/build_check.sh
 
-test: deps lint sanity unit build-check docs molecule ## everything: lint, sanity, unit, build, docs, Molecule
+TEST_STAGES := lint sanity unit build-check docs molecule
+test: deps ## everything: lint, sanity, unit, build, docs, Molecule (each stage's time at the end)
+	tests/stages.sh $(TEST_STAGES)
 
 demo: ## the Go host fleet (apt mirror, module proxy, 2 Go hosts) on local containers, by playbooks/site.yml
 	tests/demo.sh up
