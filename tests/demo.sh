@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the Go host fleet of molecule/fleet (an apt mirror, a Go module proxy, two Go hosts; the same
 # inventory and group variables as the scenario) on local systemd containers, provisioned by playbooks/site.yml.
-# It runs the scenario's create, prepare and converge under the fleet name "demo" (containers gohost-demo-*), leaves
+# It runs the scenario's create (with its prepare) and converge under the fleet name "demo" (containers gohost-demo-*), leaves
 # the fleet running, writes the fleet capability report and prints, per host, what it is and how to look at it.
 # `make demo-clean` (tests/demo.sh clean) removes it.
 set -euo pipefail
@@ -44,9 +44,9 @@ phase() {  # phase NAME COMMAND...: run it with its output in $work/NAME.log, ti
 phase setup make --no-print-directory deps venv collection images
 export GOHOST_PLATFORM=${GOHOST_PLATFORM:-$(platform)}
 [ -n "$GOHOST_PLATFORM" ] || { echo "no container image was built: see .cache/demo/setup.log" >&2; exit 1; }
-phase create molecule create -s fleet
-phase prepare molecule prepare -s fleet
-phase converge molecule converge -s fleet
+# The scenario's create also runs its prepare (the controller's builds, fleet-inputs.json).
+phase fleet molecule create -s fleet
+phase site.yml molecule converge -s fleet
 inventory=$(find "$MOLECULE_EPHEMERAL_DIRECTORY" -path '*/inventory/ansible_inventory.yml' | head -n 1)
 phase report ansible-playbook -i "$inventory" playbooks/probe.yml -e "probe_report_dir=$work/report"
 
@@ -56,7 +56,7 @@ ip() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{en
 mirror=$(host mirror) proxy=$(host goproxy)
 archive=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["archive"]["id"])' \
   "$MOLECULE_EPHEMERAL_DIRECTORY/fleet-inputs.json")
-recap=$(grep -A6 'PLAY RECAP' "$work/converge.log" | grep -E '^\s*gohost-demo' | sed 's/  */ /g' || true)
+recap=$(grep -A6 'PLAY RECAP' "$work/site.yml.log" | grep -E '^\s*gohost-demo' | sed 's/  */ /g' || true)
 
 echo
 echo "================ noble.gohost demo fleet ($GOHOST_PLATFORM), provisioned by playbooks/site.yml ================"
