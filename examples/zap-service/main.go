@@ -21,7 +21,7 @@
 //	GET /log?level=&msg=&k=v   logs one entry at that level with every other parameter as a string field
 //	GET /crash                 answers, then dies of SIGSEGV (a real signal death, as systemd sees it)
 //	GET /exit?code=N           answers, then exits with status N (default -exit-code)
-//	GET /probe?syscall=NAME    makes one syscall (personality, uname, sysinfo, getpriority, mlock) and reports errno
+//	GET /probe?syscall=NAME    makes one syscall (personality, uname, sysinfo, getpriority, mlock, pidfd_getfd) and reports errno
 package main
 
 import (

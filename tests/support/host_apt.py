@@ -92,3 +92,31 @@ def apt_lines(codename: str, root: str = "/") -> list[str]:
                 if len(rest) >= 2 and ours(rest[1]):
                     lines.append(line.split("#", 1)[0].strip())
     return lines
+
+
+def archive(codename: str, root: str = "/") -> dict:
+    """The first apt entry of the release ``codename`` itself (not its -updates/-security suites), deb822 or one-line:
+    what a mirror of this machine's distribution would fetch. ``{"id", "codename", "uri", "components",
+    "keyring"}``; ``keyring`` is the entry's signed-by file ("" where it names none). Raises LookupError when no
+    entry has that suite. The URI is the machine's own mirror: pass it on, never write it into a file of the project.
+    """
+    for line in apt_lines(codename, root):
+        opts = re.match(r"deb\s+\[([^]]*)\]\s+", line)
+        words = line[opts.end():].split() if opts else line.split()[1:]
+        if len(words) >= 2 and words[1] == codename:
+            signed = re.search(r"(?:^|\s)signed-by=(\S+)", opts.group(1)) if opts else None
+            keyring = signed.group(1) if signed and signed.group(1).startswith("/") else ""
+            return {"id": os_release(root).get("ID", ""), "codename": codename, "uri": words[0],
+                    "components": words[2:] or ["main"], "keyring": keyring}
+    raise LookupError(f"no apt source of {codename} in {', '.join(source_files(root)) or 'no apt source file'}")
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    # `python3 tests/support/host_apt.py --archive`: this machine's primary archive as JSON (for scenarios and the
+    # demo, which mirror it at run time).
+    if sys.argv[1:] != ["--archive"]:
+        sys.exit("usage: host_apt.py --archive")
+    print(json.dumps(archive(os_release().get("VERSION_CODENAME", ""))))

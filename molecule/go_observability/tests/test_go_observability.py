@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
-"""go_observability in a container: bpftrace skipped with the reason, nothing installed; playbooks/trace.yml in
-check mode changes nothing; a real run brings back a valid Go CPU profile and runtime trace (read with the
-controller's `go tool pprof` and `go tool trace`) and reports that say why bpftrace did not run."""
+"""go_observability in a container: bpftrace skipped with the reason (converge asserts it), then installed anyway
+(containers allowed) on package lists that were empty and recent; playbooks/trace.yml in check mode changes nothing;
+a real run brings back a valid Go CPU profile and runtime trace (read with the controller's `go tool pprof` and
+`go tool trace`) and reports that say why bpftrace did not run."""
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -34,9 +36,16 @@ def runs():
     return sorted(glob.glob(os.path.join(RESULTS, "*", "obsdemo", "*-runqlat")))
 
 
-def test_bpftrace_not_installed_in_a_container():
-    assert not HOST.exists("bpftrace")
-    assert not HOST.file("/usr/local/share/gohost/bpftrace").exists
+def test_bpftrace_installed_on_package_lists_that_were_empty_and_recent():
+    # what prepare.yml left before check mode and converge ran (issue 13: cache_valid_time skipped the update)
+    record = json.loads(HOST.file("/var/lib/gohost-test/apt-lists-at-prepare.json").content_string)
+    assert record["entries"] == ["/var/lib/apt/lists/partial"], record
+    assert record["dir_age_sec"] < 3600, record
+    assert HOST.package("bpftrace").is_installed
+    assert HOST.exists("bpftrace")
+    # noble.gohost.apt_install updated the lists to get it
+    assert HOST.run("ls /var/lib/apt/lists/ | grep -q '_Packages'").rc == 0
+    assert HOST.file("/usr/local/share/gohost/bpftrace/runqlat.bt").exists
 
 
 def test_service_serves_pprof_on_loopback_only():

@@ -42,6 +42,17 @@ VARIANTS = {
                             ["go_service_services[0] (api).bus_name is only for type dbus"]),
     "api-oneshot-always": (dict(BASE, name="api", type="oneshot", restart="always"), []),
     "api-dbus-255-chars": (dict(BASE, name="api", type="dbus", bus_name="org." + "a" * 251), []),
+    # what noble.gohost.syscall_allowlist returns by default: filter (@system-service and what the trace saw
+    # outside it) and log ("~", @default and what the trace saw: every other call the unit makes is logged)
+    "api-syscall-log": (dict(BASE, name="api", syscall_filter=["@system-service", "pidfd_getfd"],
+                             syscall_log=["~@default", "@signal", "accept4", "epoll_ctl", "pidfd_getfd"]), []),
+    "api-syscall-log-bad": (dict(BASE, name="api", syscall_filter=["@system-service"],
+                                 syscall_log=["@signal", "~accept4"]),
+                            ["go_service_services[0] (api).syscall_log must hold system call names and @groups (a "
+                             "'~' only before the first, as systemd reads it), got '~accept4'"]),
+    "api-syscall-filter-bad": (dict(BASE, name="api", syscall_filter="@system-service"),
+                               ["go_service_services[0] (api).syscall_filter must be a list of system call names "
+                                "and @groups, got '@system-service'"]),
 }
 # Names the check refuses, rendered anyway: systemd must refuse them too (BusName= ignored, then Type=dbus refused).
 BAD_BUS_NAMES = ["org", "org.1example", "org..example", ".org.example", "org.example.", "org.example.Api!",
@@ -105,6 +116,27 @@ def test_bus_name_rendered_after_type(rendered):
         assert _values(rendered[name]["unit"], "BusName") == [VARIANTS[name][0]["bus_name"]]
         assert lines[lines.index("Type=dbus") + 1] == "BusName=" + VARIANTS[name][0]["bus_name"]
         assert lines.index("[Service]") < lines.index("Type=dbus")
+
+
+def test_syscall_log_rendered(rendered):
+    unit = rendered["api-syscall-log"]["unit"]
+    assert _values(unit, "SystemCallFilter") == ["@system-service pidfd_getfd"]
+    assert _values(unit, "SystemCallErrorNumber") == ["EPERM"]
+    assert _values(unit, "SystemCallLog") == ["~@default @signal accept4 epoll_ctl pidfd_getfd"]
+    assert _values(rendered["api-exec"]["unit"], "SystemCallLog") == []  # none by default
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed on this machine")
+def test_systemd_reads_the_syscall_log(rendered, tmp_path):
+    """systemd (247 and later) knows SystemCallLog= and its '~' form: verify does not call it unknown, while it does
+    complain of a misspelt group in it (so the check below can fail)."""
+    rc, lines = _verify(rendered["api-syscall-log"]["path"])
+    assert (rc, lines) == (0, []), lines
+    bad = tmp_path / "api.service"
+    with open(rendered["api-syscall-log"]["path"]) as handle:
+        bad.write_text(handle.read().replace("SystemCallLog=~@default", "SystemCallLog=~@defualt"))
+    _rc, lines = _verify(str(bad))
+    assert any("@defualt" in line for line in lines), lines
 
 
 def test_no_bus_name_without_one(rendered):

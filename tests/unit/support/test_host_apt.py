@@ -97,3 +97,32 @@ def test_no_sources_means_no_files(tmp_path):
 def test_missing_os_release_raises(tmp_path):
     with pytest.raises(FileNotFoundError):
         host_apt.os_release(str(tmp_path))
+
+
+def test_archive_is_the_release_entry_with_its_keyring(tmp_path):
+    root = tree(tmp_path, {
+        "/etc/os-release": NOBLE_OS_RELEASE,
+        "/etc/apt/sources.list.d/ubuntu.sources": NOBLE_SOURCES,
+    })
+    assert host_apt.archive("noble", root) == {
+        "id": "ubuntu", "codename": "noble", "uri": "http://archive.ubuntu.com/ubuntu/",
+        "components": ["main", "restricted", "universe", "multiverse"],
+        "keyring": "/usr/share/keyrings/ubuntu-archive-keyring.gpg"}
+
+
+def test_archive_from_one_line_sources_skips_other_suites(tmp_path):
+    root = tree(tmp_path, {
+        "/etc/os-release": BOOKWORM_OS_RELEASE,
+        "/etc/apt/sources.list": ("deb http://deb.example/debian-security bookworm-security main\n"
+                                  "deb [arch=amd64 signed-by=/k.gpg] http://deb.example/debian bookworm main contrib\n"),
+    })
+    assert host_apt.archive("bookworm", root) == {
+        "id": "debian", "codename": "bookworm", "uri": "http://deb.example/debian",
+        "components": ["main", "contrib"], "keyring": "/k.gpg"}
+
+
+def test_archive_without_an_entry_of_the_release_raises(tmp_path):
+    root = tree(tmp_path, {"/etc/os-release": BOOKWORM_OS_RELEASE,
+                           "/etc/apt/sources.list": "deb http://deb.example/debian trixie main\n"})
+    with pytest.raises(LookupError, match="no apt source of bookworm"):
+        host_apt.archive("bookworm", root)

@@ -1,17 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""apparmor_profile against fixture trees of /sys (tests/unit/fixtures/apparmor) and a fake apparmor_parser.
-
-The fake parser behaves like the real one on the parts the module relies on: it rejects text containing
-``SYNTAX-ERROR`` with a parser-style message, lists profile names (``--names``), and ``--replace``/``--remove``
-update the fixture's securityfs ``profiles`` file, with the mode taken from the ``complain`` flag of the file.
+"""apparmor_profile against fixture trees of /sys (tests/unit/fixtures/apparmor) and apparmor_parser's recorded
+outputs (apparmor_replay.py: real outputs of Debian 12's parser, replayed by file content; loading and unloading
+update the fixture's securityfs ``profiles`` file with the recorded names and modes).
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import os
-import re
 import shutil
 
 import pytest
@@ -20,16 +17,16 @@ from ansible.module_utils import basic
 from ansible_collections.noble.gohost.plugins.module_utils import _apparmor
 from ansible_collections.noble.gohost.plugins.modules import apparmor_profile
 
+from .apparmor_replay import ReplayParser
 from .utils import run_module, set_module_args
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "apparmor")
 
-PROFILE = """abi <abi/4.0>,
+PROFILE = """abi <abi/3.0>,
 include <tunables/global>
 
 profile gohost-api /opt/api/bin/api {
   include <abstractions/base>
-  @{exec_path} = /opt/api/bin/api
   /etc/api/{config,secrets}.yaml r,   # braces of an alternation
   network inet stream,
   profile child {
@@ -38,64 +35,6 @@ profile gohost-api /opt/api/bin/api {
   include if exists <local/gohost.api>
 }
 """
-
-HEADER_RE = re.compile(r"^(?:profile\s+(\S+)|(/\S+))[^{]*\{\s*$")
-
-
-class FakeParser(object):
-    """A stand-in for apparmor_parser working on the fixture's securityfs."""
-
-    def __init__(self, securityfs):
-        self.securityfs = securityfs
-        self.calls = []
-
-    def _profiles(self, path):
-        with open(path) as fh:
-            text = fh.read()
-        found = []
-        for line in text.splitlines():
-            match = HEADER_RE.match(line.strip())
-            if match:
-                name = match.group(1) or match.group(2)
-                mode = "complain" if re.search(r"flags=\([^)]*complain", line) else "enforce"
-                # a child profile is indented
-                found.append((name, mode, line.startswith(" ")))
-        names, parent = [], None
-        for name, mode, child in found:
-            if child and parent:
-                names.append((parent[0] + "//" + name, parent[1]))
-            else:
-                parent = (name, mode)
-                names.append(parent)
-        return text, names
-
-    def _loaded(self):
-        return _apparmor.loaded_profiles(self.securityfs)
-
-    def _save(self, loaded):
-        with open(os.path.join(self.securityfs, "profiles"), "w") as fh:
-            for name, mode in sorted(loaded.items()):
-                fh.write("%s (%s)\n" % (name, mode))
-
-    def __call__(self, args, **kwargs):
-        self.calls.append(list(args))
-        path = args[-1]
-        text, names = self._profiles(path)
-        if "SYNTAX-ERROR" in text:
-            return 1, "", "AppArmor parser error for %s in profile %s at line 4: syntax error, unexpected TOK_ID\n" % (
-                path, path)
-        if "--names" in args:
-            return 0, "".join(n + "\n" for n, _mode in names), ""
-        if "--skip-kernel-load" in args:
-            return 0, "", ""
-        loaded = self._loaded()
-        if "--replace" in args:
-            loaded.update(dict(names))
-        elif "--remove" in args:
-            for name, _mode in names:
-                loaded.pop(name, None)
-        self._save(loaded)
-        return 0, "", ""
 
 
 @pytest.fixture
@@ -115,7 +54,7 @@ def env(tmp_path, monkeypatch):
             securityfs = str(sys_root / "kernel" / "security" / "apparmor")
             monkeypatch.setattr(_apparmor, "SECURITYFS", securityfs)
             monkeypatch.setattr(_apparmor, "SYSMODULE", str(sys_root / "module" / "apparmor"))
-            self.parser = FakeParser(securityfs)
+            self.parser = ReplayParser(securityfs)
             monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda mod, args, **kw: self.parser(args))
             monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                                 lambda mod, name, required=False, opt_dirs=None: "/sbin/apparmor_parser")
@@ -150,9 +89,13 @@ def test_installs_and_loads_in_enforce_mode(env):
     assert env.read() == PROFILE  # no flag to add in enforce mode
     assert env.loaded()["gohost-api"] == "enforce"
     assert env.loaded()["nvidia_modprobe"] == "enforce"  # others untouched
-    # validated from a temporary file before the real one was written
-    assert "--skip-kernel-load" in env.parser.calls[0] and env.parser.calls[0][-1] != env.path()
-    assert ["--replace", "--write-cache"] == env.parser.calls[-1][3:5] and env.parser.calls[-1][-1] == env.path()
+    assert result["modes"] == {"gohost-api": "enforce", "gohost-api//child": "enforce"}
+    # validated (--names, --debug, a full compile) from a temporary file before the real one was written
+    checks = env.parser.calls[:-1]
+    assert [c[0] for c in checks] == ["--names", "--skip-kernel-load", "--skip-kernel-load"]
+    assert "--debug" in checks[1] and "--quiet" in checks[2]
+    assert all(c[-1] != env.path() for c in checks)
+    assert env.parser.calls[-1] == ["--replace", "--write-cache", env.path()]
 
 
 def test_second_run_changes_nothing(env):
@@ -161,7 +104,7 @@ def test_second_run_changes_nothing(env):
     calls = len(env.parser.calls)
     result = env.run(content=PROFILE, mode="complain")
     assert not result["changed"]
-    assert result["kernel_modes"] == {"gohost-api": "complain"}
+    assert result["kernel_modes"] == {"gohost-api": "complain", "gohost-api//child": "complain"}
     assert not any("--replace" in c for c in env.parser.calls[calls:])
 
 
@@ -169,12 +112,13 @@ def test_complain_mode_is_written_into_the_file_and_enforce_removes_it(env):
     env.use("enabled")
     env.run(content=PROFILE, mode="complain")
     assert "profile gohost-api /opt/api/bin/api flags=(complain) {" in env.read()
-    assert "  profile child {" in env.read()  # children follow their parent
-    assert env.loaded()["gohost-api"] == "complain"
+    # children and hats too (the kernel does not inherit the mode), as aa-complain and apparmor_parser --Complain do
+    assert "  profile child flags=(complain) {" in env.read()
+    assert env.loaded()["gohost-api"] == "complain" and env.loaded()["gohost-api//child"] == "complain"
     result = env.run(content=PROFILE, mode="enforce")
-    assert result["changed"] and result["kernel_modes"] == {"gohost-api": "complain"}
-    assert "flags=" not in env.read()
-    assert env.loaded()["gohost-api"] == "enforce"
+    assert result["changed"] and result["kernel_modes"] == {"gohost-api": "complain", "gohost-api//child": "complain"}
+    assert env.read() == PROFILE
+    assert env.loaded()["gohost-api"] == "enforce" and env.loaded()["gohost-api//child"] == "enforce"
 
 
 def test_profile_unloaded_behind_our_back_is_loaded_again(env):
@@ -182,7 +126,7 @@ def test_profile_unloaded_behind_our_back_is_loaded_again(env):
     env.run(content=PROFILE)
     loaded = env.loaded()
     del loaded["gohost-api"]
-    env.parser._save(loaded)
+    env.parser.save(loaded)
     result = env.run(content=PROFILE)
     assert result["changed"] and not result["file_changed"] and result["kernel_changed"]
     assert env.loaded()["gohost-api"] == "enforce"
@@ -193,7 +137,7 @@ def test_mode_changed_behind_our_back_is_restored(env):
     env.run(content=PROFILE)
     loaded = env.loaded()
     loaded["gohost-api"] = "complain"
-    env.parser._save(loaded)
+    env.parser.save(loaded)
     result = env.run(content=PROFILE)
     assert result["changed"] and result["kernel_changed"] and not result["file_changed"]
     assert env.loaded()["gohost-api"] == "enforce"
@@ -203,7 +147,9 @@ def test_unparsable_profile_fails_with_the_parser_message_and_writes_nothing(env
     env.use("enabled")
     result = env.run(expect_fail=True, content=PROFILE.replace("network inet stream,", "SYNTAX-ERROR"))
     assert "does not parse, nothing was written" in result["msg"]
-    assert "syntax error, unexpected TOK_ID" in result["msg"]
+    assert ("AppArmor parser error for %s in profile %s at line 7: Lexer found unexpected character: '-'"
+            % (env.path(), env.path())) in result["msg"]
+    assert "Cache read/write disabled" not in result["msg"]
     assert env.path() in result["msg"]  # the message names the real file, not the temporary one
     assert not os.path.exists(env.path())
     assert "gohost-api" not in env.loaded()
@@ -355,3 +301,99 @@ def test_local_include_is_created_once_and_never_changed(env):
     assert not result["changed"]
     with open(local) as fh:
         assert fh.read() == "/srv/data/** r,\n"
+
+
+# Issue 15: layouts the parser accepts, and modes it would refuse or that the old text scanner set wrongly. Each
+# content below was checked with apparmor_parser -Q -K and -N (3.0.8); the recordings are its real outputs.
+
+ONE_LINE = "profile x /usr/bin/true { /etc/hosts r, }\n"
+BRACE_NEXT_LINE = "abi <abi/3.0>,\ninclude <tunables/global>\nprofile x /usr/bin/true\n{\n  /etc/hosts r,\n}\n"
+RULE_AFTER_BRACE = "profile x /usr/bin/true { /etc/hosts r,\n  /etc/passwd r,\n}\n"
+MULTI_THEN_ONE_LINE = "profile a /usr/bin/a {\n  /etc/hosts r,\n}\nprofile b /usr/bin/b { /etc/hosts r, }\n"
+
+
+@pytest.mark.parametrize("content,complain", [
+    (ONE_LINE, "profile x /usr/bin/true flags=(complain) { /etc/hosts r, }\n"),
+    (BRACE_NEXT_LINE, BRACE_NEXT_LINE.replace("/usr/bin/true\n", "/usr/bin/true flags=(complain)\n")),
+    (RULE_AFTER_BRACE, RULE_AFTER_BRACE.replace("true {", "true flags=(complain) {")),
+], ids=["one-line", "brace-on-next-line", "rule-after-brace"])
+def test_layouts_the_parser_accepts_are_accepted(env, content, complain):
+    env.use("enabled")
+    result = env.run(name="x", content=content)
+    assert result["changed"] and result["profiles"] == ["x"] and result["modes"] == {"x": "enforce"}
+    assert env.read("x") == content
+    result = env.run(name="x", content=content, mode="complain")
+    assert result["changed"] and result["modes"] == {"x": "complain"}
+    assert env.read("x") == complain
+    assert env.loaded()["x"] == "complain"
+    assert not env.run(name="x", content=content, mode="complain")["changed"]
+
+
+def test_a_file_that_only_includes_a_profile_is_accepted(env):
+    env.use("enabled")
+    result = env.run(name="gohost.lsb", content="include <lsb_release>\n")
+    assert result["changed"] and result["profiles"] == ["lsb_release"] and result["modes"] == {"lsb_release": "enforce"}
+    assert env.loaded()["lsb_release"] == "enforce"
+
+
+def test_complain_on_a_profile_of_an_included_file_is_refused(env):
+    env.use("enabled")
+    result = env.run(expect_fail=True, name="gohost.lsb", content="include <lsb_release>\n", mode="complain")
+    assert "cannot set mode complain on profile(s) lsb_release (enforce)" in result["msg"]
+    assert "header is not in the content" in result["msg"] and "nothing was written" in result["msg"]
+    assert not os.path.exists(env.path("gohost.lsb")) and "lsb_release" not in env.loaded()
+
+
+@pytest.mark.parametrize("flag", ["unconfined", "kill"])
+def test_complain_conflicting_with_a_mode_flag_is_refused_up_front(env, flag):
+    env.use("enabled")
+    content = "profile x /usr/bin/true flags=(%s) {\n}\n" % flag
+    result = env.run(expect_fail=True, name="x", content=content, mode="complain")
+    assert "mode complain conflicts with the mode flag of profile(s) x (flags=(%s))" % flag in result["msg"]
+    assert "nothing was written" in result["msg"] and "parser error" not in result["msg"]
+    assert not os.path.exists(env.path("x"))
+    # refused before any candidate with "complain" added was given to the parser
+    assert len(env.parser.calls) == 2
+    # enforce keeps the flag
+    result = env.run(name="x", content=content)
+    assert result["modes"] == {"x": flag} and env.read("x") == content and env.loaded()["x"] == flag
+
+
+def test_complain_and_enforce_set_every_profile_of_the_file(env):
+    env.use("enabled")
+    result = env.run(name="ab", content=MULTI_THEN_ONE_LINE, mode="complain")
+    assert result["profiles"] == ["a", "b"] and result["modes"] == {"a": "complain", "b": "complain"}
+    assert env.read("ab") == ("profile a /usr/bin/a flags=(complain) {\n  /etc/hosts r,\n}\n"
+                              "profile b /usr/bin/b flags=(complain) { /etc/hosts r, }\n")
+    assert env.loaded()["a"] == env.loaded()["b"] == "complain"
+    result = env.run(name="ab", content=env.read("ab"), mode="enforce")
+    assert result["modes"] == {"a": "enforce", "b": "enforce"}
+    assert env.read("ab") == MULTI_THEN_ONE_LINE
+    assert env.loaded()["a"] == env.loaded()["b"] == "enforce"
+
+
+def test_a_header_the_parser_rejects_is_not_repaired(env):
+    env.use("enabled")
+    result = env.run(expect_fail=True, name="x", content="/usr/bin/true{\n}\n", mode="complain")
+    assert ("does not parse, nothing was written: AppArmor parser error for %s in profile %s at line 2: syntax "
+            "error, unexpected TOK_CLOSE, expecting TOK_OPEN" % (env.path("x"), env.path("x"))) in result["msg"]
+    assert not os.path.exists(env.path("x"))
+
+
+def test_parser_noise_is_not_in_the_message(env):
+    env.use("enabled")
+    result = env.run(expect_fail=True, name="x", content="/usr/bin/true{\n}\n")
+    message = result["msg"].split("nothing was written: ", 1)[1]
+    assert message.splitlines()[0].startswith("AppArmor parser error for ")
+    assert "Cache read/write disabled" not in result["msg"]
+
+
+def test_a_child_loaded_in_another_mode_is_loaded_again(env):
+    env.use("enabled")
+    env.run(content=PROFILE, mode="complain")
+    loaded = env.loaded()
+    loaded["gohost-api//child"] = "enforce"
+    env.parser.save(loaded)
+    result = env.run(content=PROFILE, mode="complain")
+    assert result["changed"] and result["kernel_changed"] and not result["file_changed"]
+    assert env.loaded()["gohost-api//child"] == "complain"

@@ -350,3 +350,40 @@ def test_version_order(older, newer):
 def test_version_key_of_devel():
     assert gb.version_key("devel go1.27-abcdef") is None
     assert gb.version_key("1.22") == gb.version_key("go1.22.0")
+
+
+@pytest.mark.parametrize("bits", [64, 32])
+@pytest.mark.parametrize("cut", [1, 8, 23])
+def test_section_table_cut_short(tmp_path, bits, cut):
+    """The section header table ends the file: cutting a few bytes leaves every field the reader used to look at
+    (name, type, offset, size) intact, but `go version -m` (debug/elf reads each entry in full) refuses the file."""
+    data = synthetic_elf("go1.22.1", MODINFO, bits=bits, inline=True)
+    whole = tmp_path / "whole"
+    whole.write_bytes(data)
+    assert scan({"paths": [str(whole)]})["not_go"] == []
+    path = tmp_path / "cut"
+    path.write_bytes(data[:-cut])
+    result = scan({"paths": [str(path)]})
+    assert result["binaries"] == []
+    assert result["not_go"][0]["reason"] == (
+        "truncated ELF file (the section header table ends at byte %d, past the end of the file at %d)"
+        % (len(data), len(data) - cut))
+
+
+def test_section_entry_size_too_small(tmp_path):
+    data = bytearray(synthetic_elf("go1.22.1", MODINFO, inline=True))
+    struct.pack_into("<H", data, 0x3A, 32)  # e_shentsize of an ELF64 file
+    path = tmp_path / "small"
+    path.write_bytes(bytes(data))
+    assert scan({"paths": [str(path)]})["not_go"][0]["reason"] == (
+        "corrupt ELF file (section header entry size 32, want at least 64)")
+
+
+def test_program_header_table_past_the_end(tmp_path):
+    data = bytearray(synthetic_elf("go1.22.1", MODINFO, inline=True))
+    struct.pack_into("<H", data, 0x38, 200)  # e_phnum: 200 entries of 56 bytes from offset 64
+    path = tmp_path / "phdrs"
+    path.write_bytes(bytes(data))
+    assert scan({"paths": [str(path)]})["not_go"][0]["reason"] == (
+        "truncated ELF file (the program header table ends at byte %d, past the end of the file at %d)"
+        % (64 + 200 * 56, len(data)))

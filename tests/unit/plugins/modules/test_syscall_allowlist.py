@@ -158,7 +158,7 @@ def test_module_traces_command(tmp_path, bins):
     assert kwargs["environ_update"]["GOHOST_EXERCISE"] == "curl -f x"
     assert kwargs["environ_update"]["GOMAXPROCS"] == "1"
     assert result["rc"] == 143 and result["exercise_rc"] == 0
-    assert "accept4" in result["filter"]
+    assert result["filter"][0] == "@system-service" and "accept4" in result["tight_filter"]
     assert result["changed"] is False  # no state file
 
 
@@ -203,7 +203,7 @@ def test_module_groups_come_from_the_targets_table(tmp_path, bins):
             return 0, table, ""
 
         with mock.patch.object(basic.AnsibleModule, "run_command", side_effect=run) as called:
-            with set_module_args({"strace_logs": [str(log)], "arch_syscalls": arch}):
+            with set_module_args({"strace_logs": [str(log)], "arch_syscalls": arch, "base": "observed"}):
                 results[name] = run_module(mod.main)
         assert called.call_count == 1
     assert results["bookworm"]["groups"] == ["@signal"]
