@@ -3,8 +3,9 @@
 # own package) and the newest release (2.21). `make compat` runs every tests/requirements-compat-*.txt, `make
 # compat CORE=2.16` one of them.
 #   tests/compat.sh CORE [STEP ...]     STEP: unit, sanity, molecule (default: all three, in that order)
-#   GOHOST_COMPAT_SCENARIO=journald     the Molecule scenario (default journald: its converge also runs go_service,
-#                                       and its prepare go_toolchain, so three roles' checks run on that core)
+#   GOHOST_COMPAT_SCENARIO=fleet        the Molecule scenario (default fleet: playbooks/site.yml over four hosts, so
+#                                       every role's checks run on that core); it runs under its own fleet name,
+#                                       state and log directories, so it can run beside the main venv's.
 # Per CORE: .venv-CORE from tests/requirements-compat-CORE.txt (rebuilt when that file changes), with a controller
 # Python from its `# controller-python:` line (on PATH, or pyenv's); where none is on this machine the run is
 # SKIPPED with the reason (exit 0). Each step prints its time.
@@ -21,7 +22,7 @@ if [ ! -f "$req" ]; then
   exit 2
 fi
 venv=.venv-$core
-scenario=${GOHOST_COMPAT_SCENARIO:-journald}
+scenario=${GOHOST_COMPAT_SCENARIO:-fleet}
 
 # A controller Python that this ansible-core supports: the first of the listed versions found.
 read -r -a wanted <<<"$(sed -n 's/^# controller-python: *//p' "$req")"
@@ -73,7 +74,11 @@ for step in "${steps[@]}"; do
     sanity) SANITY_REQUIREMENTS=$req SANITY_PYTHON=$python tests/sanity.sh \
               --test ansible-doc --test validate-modules --test import --test compile --test pylint \
               --test runtime-metadata --test yamllint --test action-plugin-docs || code=$? ;;
-    molecule) GOHOST_VENV=$venv PATH=$PWD/$venv/bin:$PATH tests/molecule.sh "$scenario" || code=$? ;;
+    molecule)
+      tag=compat${core//./}
+      mkdir -p ".cache/$tag/molecule"
+      GOHOST_VENV=$venv PATH=$PWD/$venv/bin:$PATH GOHOST_FLEET=$tag GOHOST_MOLECULE_LOGS=.cache/$tag/logs \
+        MOLECULE_EPHEMERAL_DIRECTORY=$PWD/.cache/$tag/molecule tests/molecule.sh "$scenario" || code=$? ;;
     *) echo "compat: unknown step $step" >&2; exit 2 ;;
   esac
   secs=$(( $(date +%s) - start ))

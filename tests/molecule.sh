@@ -6,6 +6,7 @@
 #                                          host's own (bookworm on CI).
 #   GOHOST_MOLECULE_JOBS=2                 scenarios run at once (default 1); each one's output is kept in
 #                                          .cache/molecule-logs/ and printed whole when it ends.
+#   GOHOST_MOLECULE_LOGS=DIR               where the logs and summary go (default .cache/molecule-logs)
 #   MOLECULE_COMMAND=converge              another Molecule command than `test` (e.g. converge, verify, destroy)
 #   GOHOST_VENV=.venv-2.16                 the venv whose molecule and ansible-core run the scenarios (default .venv;
 #                                          `make compat` sets it)
@@ -20,7 +21,7 @@ built=$($py tests/images/build.py --list)
 host=$(sed -n "s/^VERSION_CODENAME=//p" /etc/os-release)
 wanted=${GOHOST_PLATFORMS:-$built}
 jobs=${GOHOST_MOLECULE_JOBS:-1}
-logs=.cache/molecule-logs
+logs=${GOHOST_MOLECULE_LOGS:-.cache/molecule-logs}
 mkdir -p "$logs"
 scenarios=("$@")
 LONGEST_FIRST="fleet apt_mirror go_service goproxy go_toolchain journald go_observability kernel_facts"
