@@ -60,8 +60,8 @@ molecule: deps venv collection images ## every Molecule scenario, or one with SC
 build-check: venv ## build the tarball, check what it holds, install it and list its plugins with ansible-doc
 	tests/build_check.sh
 
-TEST_STAGES := lint sanity unit build-check docs molecule
-test: deps ## everything: lint, sanity, unit, build, docs, Molecule (each stage's time at the end)
+TEST_STAGES := lint sanity unit build-check docs molecule compat
+test: deps ## everything: lint, sanity, unit, build, docs, Molecule, compat (each stage's time at the end)
 	tests/stages.sh $(TEST_STAGES)
 
 demo: ## the Go host fleet (apt mirror, module proxy, 2 Go hosts) on local containers, by playbooks/site.yml

@@ -53,6 +53,8 @@ for s in "${scenarios[@]}"; do
     for p in $(grep -v '^#' "molecule/$s/platforms" | xargs); do runs+=("$s $p"); done
     continue
   fi
+  # No image at all: nothing could run, and nothing must pass for it.
+  [ -n "$wanted" ] || { echo "scenario $s: no platform image is built (make images)" >&2; exit 2; }
   for p in $wanted; do
     if ! grep -qw "$p" <<<"$built"; then
       why=$(jq -r .reason ".cache/images/$p.json" 2>/dev/null || echo "no image built")
