@@ -18,7 +18,6 @@ import shlex
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six import string_types
 from ansible.plugins.action import ActionBase
 
 # ${Package} and ${binary:Package} (name:arch for Multi-Arch: same packages), then the status word
@@ -54,9 +53,9 @@ class ActionModule(ActionBase):
 
     def _args(self):
         names = self._task.args.get("name")
-        if isinstance(names, string_types):
+        if isinstance(names, str):
             names = [names]
-        if not isinstance(names, (list, tuple)) or not all(isinstance(n, string_types) and n.strip()
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n.strip()
                                                            and not n.startswith("-") for n in names):
             raise AnsibleActionFail("name: want a list of package names, got %r" % (self._task.args.get("name"),))
         recommends = self._task.args.get("install_recommends")
