@@ -211,6 +211,20 @@ def down(name: str) -> bool:
     return found
 
 
+def json_stdout():
+    """The JSON result's own stream: a copy of stdout, with file descriptor 1 itself pointed at stderr from here on.
+
+    `vm.py up` and `vm.py down` print exactly one JSON document on stdout (Molecule's create playbook parses it);
+    everything else they run (mmdebstrap building the image first, its hooks, mkfs, qemu-img, ssh-keygen) inherits
+    fd 1 and would write its progress into that JSON. Redirecting the descriptor, not just sys.stdout, sends every
+    subprocess's output to stderr too."""
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -225,15 +239,16 @@ def main() -> int:
     p_ssh.add_argument("name")
     p_ssh.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args()
+    out = json_stdout() if args.command in ("up", "down") else sys.stdout
     if args.command == "up":
         try:
-            print(json.dumps(up(args.name, args.memory, args.smp, args.timeout)))
+            print(json.dumps(up(args.name, args.memory, args.smp, args.timeout)), file=out, flush=True)
         except (RuntimeError, subprocess.CalledProcessError) as exc:
             log(str(exc))
             return 1
         return 0
     if args.command == "down":
-        print(json.dumps({"instance": args.name, "stopped": down(args.name)}))
+        print(json.dumps({"instance": args.name, "stopped": down(args.name)}), file=out, flush=True)
         return 0
     with open(os.path.join(RUNS, args.name, "instance.json"), encoding="utf-8") as fh:
         info = json.load(fh)
