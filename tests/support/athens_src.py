@@ -198,7 +198,8 @@ def build(version: str, goproxy: str, binary: str) -> None:
         for argv in (["go", "mod", "init", "athens.build.local"], ["go", "get", "%s@%s" % (PACKAGE, version)],
                      ["go", "build", "-trimpath", "-ldflags=-s", "-o", binary + ".tmp", PACKAGE]):
             log("athens: " + " ".join(argv))
-            done = subprocess.run(argv, cwd=work, env=env, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
+            done = subprocess.run(argv, cwd=work, env=env, stdout=sys.stderr, stderr=subprocess.PIPE, text=True,
+                                  check=False)
             if done.returncode:
                 raise RuntimeError("%s failed: %s" % (" ".join(argv), redact(done.stderr.strip(), goproxy)))
     got = build_info_version(binary + ".tmp")
@@ -212,7 +213,7 @@ def probe_upstream(version: str, chain: str) -> str | None:
     with tempfile.TemporaryDirectory(prefix="athens-probe.") as work:
         env = dict(os.environ, GOPROXY=chain, GOFLAGS="-mod=mod", GOMODCACHE=os.path.join(work, "mod"))
         done = subprocess.run(["go", "mod", "download", "-json", "%s@%s" % (MODULE, version)], cwd=work, env=env,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         subprocess.run(["chmod", "-R", "u+w", work], check=False)
     if done.returncode == 0:
         return None

@@ -4,9 +4,10 @@
 defaults and vars files) for the Athens backend in each storage and single-flight type, and for the goproxy
 backend with booleans given as `-e flag=true` strings. The Athens configuration must be TOML whose every key is
 one Athens v0.18.0 reads (tests/unit/fixtures/goproxy/athens-v0.18.0-config-keys.json, from its config.dev.toml,
-checked against the snapshot in shared/vendor/athens when that is there) with the same value type; the units must pass `systemd-analyze verify` and rate "OK" offline with
-`systemd-analyze security`. The Athens and goproxy binaries are not installed on this machine, so verify's complaint
-about that one missing executable is expected and nothing else."""
+checked against the snapshot in shared/vendor/athens when that is there) with the same value type; the units
+must pass `systemd-analyze verify` and rate "OK" offline with `systemd-analyze security`. The Athens and goproxy
+binaries are not installed on this machine, so verify's complaint about that one missing executable is expected
+and nothing else."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
