@@ -9,9 +9,10 @@ the same go.sum (made once, untimed, straight from the upstream), so cold and wa
 same work.
 
 Needs docker, the noble-gohost image (tests/images/build.py), the goproxy binary built by the `goproxy` scenario's
-prepare step (.cache/goproxy-build/goproxy-v0.21.0) and a Go archive from tests/support/go_dist.py. Athens
-(.cache/athens-build/athens-v0.15.4) is built by that prepare step only where the module proxy serves
-github.com/gomods/athens; without it the Athens rows are skipped and the reason printed.
+prepare step (.cache/goproxy-build/goproxy-v0.21.0) and a Go archive from tests/support/go_dist.py. Athens v0.18.0
+comes from tests/support/athens_src.py build (the source snapshot in shared/vendor/athens served as its module;
+about 2 minutes the first time, then cached in .cache/athens/bin); where neither the snapshot nor the module proxy
+has it, the Athens rows are skipped and the reason printed.
 
     benchmarks/goproxy.py [--rounds 3] [--keep]
 """
@@ -28,8 +29,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = "gohost-goproxy-bench"
 IMAGE = "noble-gohost/%s:latest" % os.environ.get("GOHOST_PLATFORM", "bookworm")
 BINARY = os.path.join(ROOT, ".cache", "goproxy-build", "goproxy-v0.21.0")
-ATHENS = os.path.join(ROOT, ".cache", "athens-build", "athens-v0.15.4")
-# Athens with a configuration file applies none of its defaults: the required keys are set (as the role does).
+ATHENS_VERSION = "v0.18.0"
+# The settings the role writes (Athens v0.18.0 starts from its defaults; the file says what runs).
 ATHENS_CONF = """GoBinary = "/usr/local/go/bin/go"
 GoBinaryEnvVars = ["GOPROXY=%(upstream)s", "GOTOOLCHAIN=local", "SSL_CERT_FILE=/etc/ssl/upstream-ca.pem"]
 GoEnv = "production"
@@ -92,6 +93,17 @@ def wait_for(url):
     raise SystemExit("no answer from %s after 20 s:\n%s" % (url, dexec("journalctl -n 30 --no-pager", check=False)))
 
 
+def athens_binary():
+    """(path, None): Athens built by tests/support/athens_src.py (cached by version), or (None, why not)."""
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "support", "athens_src.py"), "build",
+                          ATHENS_VERSION], stdout=subprocess.PIPE, universal_newlines=True, check=False)
+    try:
+        out = json.loads(res.stdout)
+    except ValueError:
+        return None, "tests/support/athens_src.py build %s failed (exit %d)" % (ATHENS_VERSION, res.returncode)
+    return out.get("binary"), out.get("unavailable")
+
+
 def pid_of(unit):
     return dexec("systemctl show -p MainPID --value %s" % unit)
 
@@ -135,8 +147,9 @@ def main():
         dexec("cd /root/bench && SSL_CERT_FILE=/etc/ssl/upstream-ca.pem GOMODCACHE=/tmp/sum GOPROXY=%s "
               "go mod tidy 2>&1 && rm -rf /tmp/sum" % upstream)
         backends = [("goproxy", "http://127.0.0.1:8080", pid_of("goproxy"))]
-        if os.path.exists(ATHENS):
-            sh(["docker", "cp", ATHENS, NAME + ":/usr/local/bin/athens"])
+        athens, athens_why = athens_binary()
+        if athens:
+            sh(["docker", "cp", athens, NAME + ":/usr/local/bin/athens"])
             dexec("mkdir -p /var/cache/athens /etc/athens && printf '%%s' %s > /etc/athens/athens.toml" % shlex.quote(
                 ATHENS_CONF % {"upstream": upstream}))
             dexec("systemd-run --unit athens -p Environment=SSL_CERT_FILE=/etc/ssl/upstream-ca.pem "
@@ -144,8 +157,7 @@ def main():
             wait_for("http://127.0.0.1:3000/healthz")
             backends.append(("athens ", "http://127.0.0.1:3000", pid_of("athens")))
         else:
-            print("athens: skipped: %s is missing (the module proxy here refuses github.com/gomods/athens, so the "
-                  "goproxy scenario's prepare step could not build it)" % ATHENS)
+            print("athens: skipped: %s" % athens_why)
         for label, url, _pid in backends:
             cold = timed_downloads(url, 1)
             files = dexec("find /tmp/c1/mod/cache/download -name '*.zip' | wc -l")

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 """The install methods the mirror itself does not use, on the client (second-tier instances on loopback whose
 upstream is the mirror): go (built with the go_toolchain Go) and archive (the release archive with its checksum);
-and the Athens backend, which runs only when its binary could be obtained (else skipped, saying why)."""
+and the Athens backend, built by the role (install_method=go) from the source snapshot prepare.yml serves as a
+module, or from the module proxy; skipped, saying why, only where neither has it."""
 import hashlib
 import json
 import os
@@ -12,8 +13,8 @@ import pytest
 from scenario import CLIENT, PROJECT, run_playbook, service_env, shell_quote
 
 BUILT = os.path.join(PROJECT, ".cache", "goproxy-build", "goproxy-v0.21.0")
-ATHENS = os.path.join(PROJECT, ".cache", "athens-build", "athens-v0.15.4")
-ATHENS_WHY = os.path.join(PROJECT, ".cache", "athens-build", "unavailable.txt")
+ATHENS_VERSION = "v0.18.0"  # the role's default (molecule/goproxy/vars/athens.yml)
+ATHENS_WHY = os.path.join(PROJECT, ".cache", "athens", "unavailable.txt")
 ATHENS_WORK = "/root/athensclient"
 ATHENS_MODCACHE = "/tmp/athens-modcache"
 # A real graph, as in test_goproxy.py: go.uber.org/zap v1.28.0 and everything its go.mod needs.
@@ -123,10 +124,11 @@ def test_netrc_reaches_the_service_only_in_its_runtime_directory():
 
 
 def _athens_missing():
-    if os.path.exists(ATHENS):
+    """Why Athens could not be built here (prepare.yml wrote it), or None."""
+    if not os.path.exists(ATHENS_WHY):
         return None
-    why = open(ATHENS_WHY).read().strip() if os.path.exists(ATHENS_WHY) else "prepare recorded no reason"
-    return "Athens binary %s missing, Athens backend not run: %s" % (ATHENS, why)
+    with open(ATHENS_WHY) as handle:
+        return "Athens %s cannot be built here, Athens backend not run: %s" % (ATHENS_VERSION, handle.read().strip())
 
 
 ATHENS_SKIP = pytest.mark.skipif(_athens_missing() is not None, reason=str(_athens_missing()))
@@ -149,6 +151,18 @@ def download_through_athens():
     res = CLIENT.run("rm -rf %s && cd %s && GOPROXY=http://127.0.0.1:3000 GOMODCACHE=%s GOFLAGS=-modcacherw "
                      "timeout 600 go mod download all 2>&1" % (ATHENS_MODCACHE, ATHENS_WORK, ATHENS_MODCACHE))
     return res.rc, res.stdout + res.stderr
+
+
+@ATHENS_SKIP
+def test_athens_built_by_the_role_at_its_default_version():
+    """install_method=go: github.com/gomods/athens at the role's default version in the binary's build info, built
+    by the toolchain Go (the snapshot served as that module keeps the version, unlike a build from a checkout)."""
+    info = CLIENT.check_output("go version -m /usr/local/bin/athens")
+    assert info.splitlines()[0].endswith(": " + CLIENT.check_output("go env GOVERSION")), info
+    assert "\tpath\tgithub.com/gomods/athens/cmd/proxy\n" in info, info
+    assert "\tmod\tgithub.com/gomods/athens\t%s\th1:" % ATHENS_VERSION in info, info
+    assert "(devel)" not in info, info
+    assert "Go module proxy mirror (athens %s" % ATHENS_VERSION in CLIENT.check_output("systemctl cat athens")
 
 
 @ATHENS_SKIP

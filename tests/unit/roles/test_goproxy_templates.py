@@ -3,10 +3,11 @@
 """goproxy role: every template rendered by Ansible itself (ansible-playbook, the template lookup, the role's
 defaults and vars files) for the Athens backend in each storage and single-flight type, and for the goproxy
 backend with booleans given as `-e flag=true` strings. The Athens configuration must be TOML whose every key is
-one Athens v0.15.4 reads (tests/unit/fixtures/goproxy/athens-v0.15.4-config-keys.json, from its config.dev.toml)
-with the same value type; the units must pass `systemd-analyze verify` and rate "OK" offline with
-`systemd-analyze security`. The Athens binary is not on this machine (the module proxy refuses
-github.com/gomods/athens), so verify's complaint about that one missing executable is expected and nothing else."""
+one Athens v0.18.0 reads (tests/unit/fixtures/goproxy/athens-v0.18.0-config-keys.json, from its config.dev.toml,
+checked against the snapshot in shared/vendor/athens when that is there) with the same value type; the units
+must pass `systemd-analyze verify` and rate "OK" offline with `systemd-analyze security`. The Athens and goproxy
+binaries are not installed on this machine, so verify's complaint about that one missing executable is expected
+and nothing else."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -17,10 +18,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+import athens_src  # noqa: E402  pylint: disable=wrong-import-position
 import render_plays  # noqa: E402  pylint: disable=wrong-import-position
 
 try:
@@ -30,14 +33,16 @@ except ImportError:  # Python < 3.11
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 ROLE = os.path.join(ROOT, "roles", "goproxy")
-SCHEMA = os.path.join(ROOT, "tests", "unit", "fixtures", "goproxy", "athens-v0.15.4-config-keys.json")
+SCHEMA = os.path.join(ROOT, "tests", "unit", "fixtures", "goproxy", "athens-v0.18.0-config-keys.json")
 PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 ATHENS_MODES = {"network": ("strict", "offline", "fallback"),
                 "download": ("sync", "async", "redirect", "async_redirect", "none")}
 
 # name -> variables (as strings where `-e` would give strings). Every Athens variant renders every template.
-ATHENS = {"service_name": "athens", "backend": "athens", "version": "v0.15.4", "listen_port": 3000}
+# No version: the role's default for the backend (v0.18.0 for athens, v0.21.0 for goproxy).
+ATHENS = {"service_name": "athens", "backend": "athens", "listen_port": 3000}
+ATHENS_VERSION = "v0.18.0"
 VARIANTS = {
     "athens-defaults": dict(ATHENS, offline="false", private_users="true"),
     "athens-offline": dict(ATHENS, offline="true", listen_address="::", gonosumdb=["corp.example/*"],
@@ -147,9 +152,32 @@ def _unit_values(text, key):
 
 
 ATHENS_NAMES = [name for name in VARIANTS if name.startswith("athens")]
-# Athens v0.15.4 pkg/config/config.go: the fields tagged validate:"required" (TimeoutConf.Timeout included). Given a
-# configuration file, Athens applies none of its defaults and refuses to start when one is missing or zero.
+# Athens v0.18.0 pkg/config/config.go: the fields tagged validate:"required" (TimeoutConf.Timeout included). v0.18.0
+# starts from its defaults before reading the file (v0.15.4 applied none and refused to start when one was missing);
+# the role writes them all, so the file says what runs.
 ATHENS_REQUIRED = ("GoEnv", "GoBinary", "GoGetWorkers", "ProtocolWorkers", "LogLevel", "StorageType", "Timeout")
+
+
+def _toml_types(doc):
+    names = {bool: "bool", int: "int", str: "str", list: "list", float: "float"}
+    return {key: _toml_types(value) if isinstance(value, dict) else names[type(value)] for key, value in doc.items()}
+
+
+def test_athens_config_keys_fixture_is_the_snapshots():
+    """The fixture's keys are those of the Athens source the scenario builds (config.dev.toml, every supported
+    setting, plus StashTimeout, a config.go field the example leaves commented out)."""
+    if tomllib is None:
+        pytest.skip("tomllib needs Python 3.11")
+    snapshot = athens_src.find_snapshot(ATHENS_VERSION)
+    if snapshot is None:
+        pytest.skip("no athens-%s-src.tar.gz in %s" % (ATHENS_VERSION, " or ".join(athens_src.vendor_candidates())))
+    top = "athens-%s/" % ATHENS_VERSION
+    with tarfile.open(snapshot) as tar:
+        example = tomllib.loads(tar.extractfile(top + "pkg/config/testdata/config.dev.toml").read().decode())
+        config_go = tar.extractfile(top + "pkg/config/config.go").read().decode()
+    assert re.search(r"(?m)^\s+StashTimeout\s+int\s", config_go)
+    with open(SCHEMA) as handle:
+        assert json.load(handle)["keys"] == dict(_toml_types(example), StashTimeout="int")
 
 
 @pytest.mark.parametrize("name", ATHENS_NAMES)
@@ -207,6 +235,17 @@ def test_athens_disk_root_is_made_by_systemd(rendered):
     unit = _read(rendered, "athens-defaults", "athens.service")
     cache_dirs = " ".join(_unit_values(unit, "CacheDirectory")).split()
     assert root in ["/var/cache/" + entry for entry in cache_dirs], (root, cache_dirs)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_version_defaults_to_the_backends(rendered, name):
+    """goproxy_version empty (the default): each backend gets the version the role is tested with."""
+    variant = VARIANTS[name]
+    svc = variant["service_name"]
+    backend = variant.get("backend", "goproxy")
+    description = _unit_values(_read(rendered, name, svc + ".service"), "Description")
+    expected = ATHENS_VERSION if backend == "athens" else "v0.21.0"
+    assert description and description[0].startswith("Go module proxy mirror (%s %s" % (backend, expected)), description
 
 
 @pytest.mark.parametrize("name", ATHENS_NAMES)
