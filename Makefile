@@ -16,7 +16,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 SCENARIO ?=
 PYTEST_ARGS ?=
 
-.PHONY: help deps venv collection lint sanity unit images molecule test demo demo-clean docs build build-check changelog bench
+.PHONY: help deps venv collection lint sanity unit images molecule molecule-containers molecule-vm test demo demo-clean docs build build-check changelog bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -54,14 +54,26 @@ unit: venv collection ## pytest unit tests of the plugins (tests/unit) and integ
 images: deps ## build (or reuse) the systemd container images
 	$(PY) tests/images/build.py
 
-molecule: deps venv collection images ## every Molecule scenario, or one with SCENARIO=name
+molecule: deps venv collection images ## every Molecule scenario (containers, then the VM tier), or one with SCENARIO=name
+ifeq ($(strip $(SCENARIO)),)
+	$(MAKE) --no-print-directory molecule-containers
+	$(MAKE) --no-print-directory molecule-vm
+else
 	PATH=$(CURDIR)/$(BIN):$$PATH tests/molecule.sh $(SCENARIO)
+endif
+
+molecule-containers: deps venv collection images ## the container scenarios (GOHOST_MOLECULE_JOBS at once)
+	PATH=$(CURDIR)/$(BIN):$$PATH GOHOST_MOLECULE_TIER=container tests/molecule.sh
+
+# One at a time and nothing beside: under software emulation a VM gets only the CPU that is left.
+molecule-vm: deps venv collection images ## the VM-tier scenarios (qemu), one at a time
+	PATH=$(CURDIR)/$(BIN):$$PATH GOHOST_MOLECULE_TIER=vm GOHOST_MOLECULE_JOBS=1 tests/molecule.sh
 
 build-check: venv ## build the tarball, check what it holds, install it and list its plugins with ansible-doc
 	tests/build_check.sh
 
-TEST_STAGES := lint sanity unit build-check docs molecule compat
-test: deps ## everything: lint, sanity, unit, build, docs, Molecule, compat (each stage's time at the end)
+TEST_STAGES := lint sanity unit build-check docs molecule-containers molecule-vm compat
+test: deps ## everything: lint, sanity, unit, build, docs, Molecule (containers, then VMs), compat (each stage's time at the end)
 	tests/stages.sh $(TEST_STAGES)
 
 demo: ## the Go host fleet (apt mirror, module proxy, 2 Go hosts) on local containers, by playbooks/site.yml

@@ -10,6 +10,11 @@
 #   MOLECULE_COMMAND=converge              another Molecule command than `test` (e.g. converge, verify, destroy)
 #   GOHOST_VENV=.venv-2.16                 the venv whose molecule and ansible-core run the scenarios (default .venv;
 #                                          `make compat` sets it)
+#   GOHOST_MOLECULE_TIER=container|vm|all  which scenarios the default run (no SCENARIO named) takes (default all):
+#                                          the VM tier is the scenarios with a molecule/<s>/platforms file. `make
+#                                          test` runs the container tier (`make molecule`, two jobs), then the VM
+#                                          tier alone (`make molecule-vm`, one at a time: software emulation gets
+#                                          only the CPU that is left, so nothing runs beside it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
@@ -23,18 +28,25 @@ wanted=${GOHOST_PLATFORMS:-$built}
 jobs=${GOHOST_MOLECULE_JOBS:-1}
 logs=${GOHOST_MOLECULE_LOGS:-.cache/molecule-logs}
 mkdir -p "$logs"
+tier=${GOHOST_MOLECULE_TIER:-all}
+case $tier in container|vm|all) ;; *) echo "GOHOST_MOLECULE_TIER must be container, vm or all, not '$tier'" >&2; exit 2;; esac
 scenarios=("$@")
 LONGEST_FIRST="fleet apt_mirror go_service goproxy go_toolchain journald go_observability kernel_facts"
 if [ ${#scenarios[@]} -eq 0 ]; then
   # Scenarios that pin their platforms (the VM tier: the longest runs) start first, so that with several jobs the
   # container scenarios fill the time beside them instead of after them.
-  for d in molecule/*/molecule.yml; do [ -f "$(dirname "$d")/platforms" ] && scenarios+=("$(basename "$(dirname "$d")")"); done
+  if [ "$tier" != container ]; then
+    for d in molecule/*/molecule.yml; do [ -f "$(dirname "$d")/platforms" ] && scenarios+=("$(basename "$(dirname "$d")")"); done
+  fi
   # Then the container scenarios, longest first (as measured on CI), so that the last job to start is a short one.
-  for s in $LONGEST_FIRST; do [ -f "molecule/$s/molecule.yml" ] && ! [ -f "molecule/$s/platforms" ] && scenarios+=("$s"); done
-  for d in molecule/*/molecule.yml; do
-    s=$(basename "$(dirname "$d")")
-    [ -f "molecule/$s/platforms" ] || [[ " $LONGEST_FIRST " == *" $s "* ]] || scenarios+=("$s")
-  done
+  if [ "$tier" != vm ]; then
+    for s in $LONGEST_FIRST; do [ -f "molecule/$s/molecule.yml" ] && ! [ -f "molecule/$s/platforms" ] && scenarios+=("$s"); done
+    for d in molecule/*/molecule.yml; do
+      s=$(basename "$(dirname "$d")")
+      [ -f "molecule/$s/platforms" ] || [[ " $LONGEST_FIRST " == *" $s "* ]] || scenarios+=("$s")
+    done
+  fi
+  [ ${#scenarios[@]} -gt 0 ] || { echo "no scenario in tier $tier" >&2; exit 2; }
 fi
 
 # The runs: "scenario platform" pairs.
@@ -108,10 +120,13 @@ while [ "${#pids[@]}" -gt 0 ]; do
   done
 done
 
+# One summary per tier of a default run (make test prints them all at its end), else one for the named scenarios.
+name=summary
+[ $# -gt 0 ] || [ "$tier" = all ] || name=summary-$tier
 {
-  echo "Molecule summary:"
+  echo "Molecule summary${name#summary}:"
   printf '  %s\n' "${summary[@]}"
-} > "$logs/summary.txt"
+} > "$logs/$name.txt"
 echo
-cat "$logs/summary.txt"
+cat "$logs/$name.txt"
 exit $rc

@@ -4,7 +4,7 @@
 #   tests/stages.sh STAGE...      e.g. tests/stages.sh lint sanity unit build-check docs molecule
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-rm -f .cache/molecule-logs/summary.txt  # the Molecule summary shown at the end is this run's
+rm -f .cache/molecule-logs/summary*.txt  # the Molecule summaries shown at the end are this run's
 rows=()
 rc=0
 t0=$(date +%s)
@@ -13,7 +13,9 @@ report() {
   echo "Stages (make test):"
   printf '  %s\n' "${rows[@]}"
   printf '  %-12s %5ss\n' total $(( $(date +%s) - t0 ))
-  [ -f .cache/molecule-logs/summary.txt ] && sed 's/^/  /' .cache/molecule-logs/summary.txt
+  for f in .cache/molecule-logs/summary-container.txt .cache/molecule-logs/summary-vm.txt .cache/molecule-logs/summary.txt; do
+    [ -f "$f" ] && sed 's/^/  /' "$f"
+  done
   return 0
 }
 for stage in "$@"; do

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 """The install methods the mirror itself does not use, on the client (second-tier instances on loopback whose
 upstream is the mirror): go (built with the go_toolchain Go) and archive (the release archive with its checksum);
-and the Athens backend, built by the role (install_method=go) from the source snapshot prepare.yml serves as a
-module, or from the module proxy; skipped, saying why, only where neither has it."""
+and the Athens backend at the role's default version, built on the controller by prepare.yml from the source
+snapshot served as the module (or from the module proxy) and installed by the role (install_method=controller);
+skipped, saying why, only where neither has it."""
 import hashlib
 import json
 import os
@@ -154,11 +155,14 @@ def download_through_athens():
 
 
 @ATHENS_SKIP
-def test_athens_built_by_the_role_at_its_default_version():
-    """install_method=go: github.com/gomods/athens at the role's default version in the binary's build info, built
-    by the toolchain Go (the snapshot served as that module keeps the version, unlike a build from a checkout)."""
+def test_athens_installed_at_its_default_version():
+    """github.com/gomods/athens at the role's default version in the installed binary's build info (the snapshot
+    served as that module keeps the version, unlike a build from a checkout), the binary prepare.yml built."""
     info = CLIENT.check_output("go version -m /usr/local/bin/athens")
-    assert info.splitlines()[0].endswith(": " + CLIENT.check_output("go env GOVERSION")), info
+    built = os.path.join(PROJECT, ".cache", "athens", "bin", "athens-" + ATHENS_VERSION)
+    with open(built, "rb") as handle:
+        assert CLIENT.check_output("sha256sum /usr/local/bin/athens").split()[0] == hashlib.sha256(
+            handle.read()).hexdigest()
     assert "\tpath\tgithub.com/gomods/athens/cmd/proxy\n" in info, info
     assert "\tmod\tgithub.com/gomods/athens\t%s\th1:" % ATHENS_VERSION in info, info
     assert "(devel)" not in info, info
