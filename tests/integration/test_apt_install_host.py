@@ -9,33 +9,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
+import adhoc
+
 
 pytestmark = pytest.mark.skipif(not shutil.which("dpkg-query") or not shutil.which("apt-get"),
                                 reason="not a dpkg/apt machine")
 
 
 def run_check(args):
-    if not os.path.exists(ANSIBLE):
-        pytest.skip("no ansible next to %s (run from the venv)" % sys.executable)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(TOP, ".cache", "collections"),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3")
-    cmd = [ANSIBLE, "all", "-i", "localhost,", "-c", "local", "--check", "-m", "noble.gohost.apt_install",
-           "-a", json.dumps(args)]
-    proc = subprocess.run(cmd, cwd="/", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=300, check=False)
-    out = json.loads(proc.stdout)
-    return out["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    return adhoc.run_module("apt_install", args, check=True, python="/usr/bin/python3", timeout=300)[1]
 
 
 def test_installed_packages_are_no_change_and_run_no_apt():

@@ -9,16 +9,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
+import adhoc
+
 GO = shutil.which("go") or ("/usr/local/go/bin/go" if os.path.exists("/usr/local/go/bin/go") else None)
 
 LIB_GO = """package main
@@ -66,17 +64,9 @@ def go_version_m(path):
 
 
 def run_module(args):
-    if not os.path.exists(ANSIBLE):
-        pytest.skip("no ansible next to %s (run from the venv)" % sys.executable)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(TOP, ".cache", "collections"),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    cmd = [ANSIBLE, "all", "-i", "localhost,", "-c", "local", "-m", "noble.gohost.go_binary_info",
-           "-a", json.dumps(args)]
-    proc = subprocess.run(cmd, cwd="/", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    rc, result = adhoc.run_module("go_binary_info", args)
+    assert rc == 0, result
+    return result
 
 
 def test_cshared_whole_and_cut_agree_with_go_version_m(library):

@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import gzip
-import json
 import os
 import platform
 import shutil
@@ -20,27 +19,16 @@ import textwrap
 
 import pytest
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
+import adhoc
+
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernel facts are Linux's")
 
 
 def run_module(args, check=False):
     """gohost_kernel from `ansible localhost -m noble.gohost.kernel_facts`, with the JSON callback."""
-    if not os.path.exists(ANSIBLE):
-        pytest.skip("no ansible next to %s (run from the venv)" % sys.executable)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(TOP, ".cache", "collections"),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    cmd = [ANSIBLE, "all", "-i", "localhost,", "-c", "local", "-m", "noble.gohost.kernel_facts", "-a", json.dumps(args)]
-    if check:
-        cmd.append("--check")
-    # cwd=/ : the checkout's ansible.cfg enables profile_tasks, whose output would break the JSON on stdout
-    proc = subprocess.run(cmd, cwd="/", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    rc, result = adhoc.run_module("kernel_facts", args, check=check)
+    assert rc == 0, result
     assert result["changed"] is False
     return result["ansible_facts"]["gohost_kernel"]
 

@@ -12,19 +12,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 
 import pytest
+
+import adhoc
 
 from ansible_collections.noble.gohost.plugins.modules import syscall_allowlist
 from ansible_collections.noble.gohost.tests.unit.plugins.modules.utils import run_module as run_main
 from ansible_collections.noble.gohost.tests.unit.plugins.modules.utils import set_module_args
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed on this machine"),
@@ -40,17 +38,9 @@ LAYOUTS = {
 
 
 def run_module(args, expect_fail=False):
-    if not os.path.exists(ANSIBLE):
-        pytest.skip("no ansible next to %s (run from the venv)" % sys.executable)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(TOP, ".cache", "collections"),
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    cmd = [ANSIBLE, "all", "-i", "localhost,", "-c", "local", "-m", "noble.gohost.syscall_allowlist",
-           "-a", json.dumps(args)]
-    proc = subprocess.run(cmd, cwd="/", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, check=False)
-    assert (proc.returncode != 0) == expect_fail, proc.stdout + proc.stderr
-    return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    rc, result = adhoc.run_module("syscall_allowlist", args)
+    assert (rc != 0) == expect_fail, result
+    return result
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,9 @@ import tempfile
 import zipfile
 from datetime import datetime, timezone
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import go_build  # noqa: E402  pylint: disable=wrong-import-position
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE = "github.com/gomods/athens"
 PACKAGE = MODULE + "/cmd/proxy"
@@ -177,35 +180,14 @@ def build_env(goproxy: str) -> dict:
     return env
 
 
-def build_info_version(binary: str) -> str | None:
-    """The version of github.com/gomods/athens in the binary's build info (None when it is not a Go binary)."""
-    try:
-        out = subprocess.run(["go", "version", "-m", binary], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    found = re.search(r"(?m)^\s+mod\s+" + re.escape(MODULE) + r"\s+(\S+)", out)
-    return found.group(1) if found else None
-
-
 def build(version: str, goproxy: str, binary: str) -> None:
-    """go get + go build of cmd/proxy@version in a throwaway module (stdout/stderr of go to our stderr)."""
-    if os.path.isfile(binary) and build_info_version(binary) == version:
-        log("athens: %s is there, built from %s@%s" % (binary, MODULE, version))
-        return
-    os.makedirs(os.path.dirname(binary), exist_ok=True)
-    env = build_env(goproxy)
-    with tempfile.TemporaryDirectory(prefix="athens-build.") as work:
-        for argv in (["go", "mod", "init", "athens.build.local"], ["go", "get", "%s@%s" % (PACKAGE, version)],
-                     ["go", "build", "-trimpath", "-ldflags=-s", "-o", binary + ".tmp", PACKAGE]):
-            log("athens: " + " ".join(argv))
-            done = subprocess.run(argv, cwd=work, env=env, stdout=sys.stderr, stderr=subprocess.PIPE, text=True,
-                                  check=False)
-            if done.returncode:
-                raise RuntimeError("%s failed: %s" % (" ".join(argv), redact(done.stderr.strip(), goproxy)))
-    got = build_info_version(binary + ".tmp")
-    if got != version:
-        raise RuntimeError("the build info of the new binary says %s %s, expected %s" % (MODULE, got, version))
-    os.replace(binary + ".tmp", binary)
+    """go get + go build of cmd/proxy@version in a throwaway module (go_build.py, the tests' one build path), with
+    the snapshot's GOPROXY chain; the machine's proxy address never reaches an error message."""
+    try:
+        if not go_build.build(PACKAGE, MODULE, version, binary, env=build_env(goproxy)):
+            log("athens: %s is there, built from %s@%s" % (binary, MODULE, version))
+    except RuntimeError as exc:
+        raise RuntimeError(redact(str(exc), goproxy)) from None
 
 
 def probe_upstream(version: str, chain: str) -> str | None:
