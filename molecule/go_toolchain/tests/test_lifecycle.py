@@ -2,6 +2,9 @@
 the second run must change nothing). The tests run in file order, after test_go_toolchain.py, and end in the
 converge state:
 
+0. a run killed (ansible-playbook and its processes on the host, SIGKILL) while it unpacks the older patch: the
+   host is as before (no half tree in place, links, default and fact untouched), and the rerun of step 1 finishes
+   the install and removes the leftover;
 1. an older patch (1.25.4) from its tarball, or built from source with make.bash when GOHOST_GO_SOURCE_BUILD=1
    (10 to 25 minutes on two loaded cores: too slow for every CI run); 1.25.5, no longer listed, pruned;
 2. a module the checksum database does not vouch for is refused, the host unchanged;
@@ -13,8 +16,10 @@ converge state:
 import json
 import os
 import re
+import signal
 import subprocess
 import tarfile
+import time
 
 import pytest
 
@@ -24,13 +29,19 @@ SOURCE_BUILD = os.environ.get("GOHOST_GO_SOURCE_BUILD") == "1"
 OLDER = "source1254" if SOURCE_BUILD else "tarball1254"
 
 
-def step(pick, default, prune):
-    """One lifecycle.yml run; prune is passed as a key=value string, as an operator would type it."""
+def step_argv(pick, default, prune):
+    """A lifecycle.yml run's argv and environment; prune is passed as a key=value string, as an operator would."""
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], ".cache", "collections")
     env["ANSIBLE_FORCE_COLOR"] = "0"
     argv = ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], os.path.join(SCENARIO, "lifecycle.yml"),
             "-e", json.dumps({"gt_pick": pick, "gt_default": default}), "-e", "go_toolchain_prune=%s" % prune]
+    return argv, env
+
+
+def step(pick, default, prune):
+    """One lifecycle.yml run."""
+    argv, env = step_argv(pick, default, prune)
     proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                           timeout=2400, check=False)
     return proc.returncode, proc.stdout
@@ -85,8 +96,51 @@ def marker(host, version):
     return json.loads(host.file("%s/go%s/.noble-gohost.json" % (ROOT, version)).content_string)
 
 
+def leftovers(host):
+    return sh(host, "find %s -mindepth 1 -maxdepth 1 -name '.go*' -printf '%%f\\n' | sort" % ROOT).split()
+
+
+# What runs on the host for one install: the module (AnsiballZ_command.py), the helper it started
+# (python3 - install ...) and what that starts (tar; make.bash for a source build). Killing ansible-playbook alone
+# would not stop them: `docker exec` leaves its process running when the client dies (over SSH it may or may not
+# get SIGHUP), so a crash of the whole run kills them too. The [x] patterns keep pkill from matching its own shell.
+KILL_ON_HOST = ("pkill -9 -f '[A]nsiballZ_'; pkill -9 -f '^python3 - install'; pkill -9 -x tar;"
+                " pkill -9 -f '[m]ake[.]bash'; true")
+
+
+def test_0_run_killed_while_unpacking_leaves_the_host_as_before(host):
+    before = snapshot(host)
+    assert not leftovers(host)
+    argv, env = step_argv(["tarball126", OLDER], "1.26.6", "true")
+    with open(os.devnull, "w") as devnull:
+        proc = subprocess.Popen(argv, env=env, stdout=devnull, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        # Wait until the helper has unpacked part of the tree into its temporary directory, then kill everything.
+        deadline = time.monotonic() + 900
+        partial = ""
+        while time.monotonic() < deadline and proc.poll() is None:
+            partial = host.run("ls -d %s/.go1.25.4.tmp-*/src/*/ 2>/dev/null | head -n 1" % ROOT).stdout.strip()
+            if partial:
+                break
+            time.sleep(0.1)
+        assert partial, "the run ended (rc=%s) or timed out before it unpacked anything" % proc.poll()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        sh(host, KILL_ON_HOST)
+    # Killed halfway: the partial tree is there under its temporary name, nothing else moved.
+    left = leftovers(host)
+    assert len(left) == 1 and left[0].startswith(".go1.25.4.tmp-"), left
+    assert not lexists(host, "%s/go1.25.4" % ROOT) and not lexists(host, "/usr/local/bin/go1.25.4")
+    assert re.sub(r"^\.go1\.25\.4\.tmp-\S+ d\n", "", snapshot(host), flags=re.M) == before
+    assert sh(host, "go version") == "go version go1.26.6 linux/amd64"
+    assert fact(host)["versions"] == ["1.26.6", "1.25.5"]
+
+
 def test_1_older_patch_pinned_and_unlisted_version_pruned(host):
+    # After test 0: this rerun of the killed step finishes the install and removes the partial tree.
     apply_twice(["tarball126", OLDER], "1.26.6", "true")
+    assert not leftovers(host)
     assert sh(host, "go1.25.4 version") == "go version go1.25.4 linux/amd64"
     older = marker(host, "1.25.4")
     assert older["source"] == ("source" if SOURCE_BUILD else "tarball")

@@ -3,7 +3,7 @@
 
 Everything is behind HTTP basic auth (the scenario's netrc credential). corp.example/private?go-get=1 answers a
 go-import meta tag of the `mod` kind, which sends the go command to a module proxy under /modproxy/ that serves
-corp.example/private v1.0.0. Each request is logged to /var/log/private-origin.log as `<auth-ok|no-auth> <path>`,
+corp.example/private v1.0.0 and v1.1.0. Each request is logged to /var/log/private-origin.log as `<auth-ok|no-auth> <path>`,
 so the verifier can tell that the mirror's go command sent the credential.
 
     private_origin.py <cert.pem> <key.pem> <credentials file: login:password>
@@ -12,34 +12,42 @@ import base64
 import http.server
 import io
 import json
+import random
 import ssl
 import sys
 import zipfile
 
 MODULE = "corp.example/private"
-VERSION = "v1.0.0"
 GO_MOD = "module corp.example/private\n\ngo 1.22\n"
-SOURCE = "package private\n\n// Answer is what the mirror's clients get from the private origin.\nconst Answer = 42\n"
+# v1.1.0 also carries 1 MiB of data that does not compress: a fill that cannot fit on a full disk.
+VERSIONS = {
+    "v1.0.0": ("package private\n\n// Answer is what the mirror's clients get from the private origin.\n"
+               "const Answer = 42\n", b""),
+    "v1.1.0": ("package private\n\n// Answer is what the mirror's clients get from the private origin.\n"
+               "const Answer = 43\n", random.Random(43).randbytes(1 << 20)),
+}
 LOG = "/var/log/private-origin.log"
 META = ('<html><head><meta name="go-import" content="%s mod https://corp.example/modproxy"></head></html>\n'
         % MODULE)
 
 
-def module_zip():
+def module_zip(version):
+    source, data = VERSIONS[version]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("%s@%s/go.mod" % (MODULE, VERSION), GO_MOD)
-        zf.writestr("%s@%s/private.go" % (MODULE, VERSION), SOURCE)
+        zf.writestr("%s@%s/go.mod" % (MODULE, version), GO_MOD)
+        zf.writestr("%s@%s/private.go" % (MODULE, version), source)
+        if data:
+            zf.writestr("%s@%s/data.bin" % (MODULE, version), data)
     return buf.getvalue()
 
 
-FILES = {
-    "/modproxy/%s/@v/list" % MODULE: (VERSION + "\n").encode(),
-    "/modproxy/%s/@v/%s.info" % (MODULE, VERSION): json.dumps(
-        {"Version": VERSION, "Time": "2026-01-02T03:04:05Z"}).encode(),
-    "/modproxy/%s/@v/%s.mod" % (MODULE, VERSION): GO_MOD.encode(),
-    "/modproxy/%s/@v/%s.zip" % (MODULE, VERSION): module_zip(),
-}
+FILES = {"/modproxy/%s/@v/list" % MODULE: "".join(v + "\n" for v in VERSIONS).encode()}
+for _version in VERSIONS:
+    FILES["/modproxy/%s/@v/%s.info" % (MODULE, _version)] = json.dumps(
+        {"Version": _version, "Time": "2026-01-02T03:04:05Z"}).encode()
+    FILES["/modproxy/%s/@v/%s.mod" % (MODULE, _version)] = GO_MOD.encode()
+    FILES["/modproxy/%s/@v/%s.zip" % (MODULE, _version)] = module_zip(_version)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

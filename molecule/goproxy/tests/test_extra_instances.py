@@ -124,6 +124,69 @@ def test_netrc_reaches_the_service_only_in_its_runtime_directory():
         time.sleep(1)
 
 
+PRIVATE = "http://127.0.0.1:8082/corp.example/private/@v/"
+# goproxy-archive's cache (CacheDirectory with DynamicUser: /var/cache/private/<name>): the dir cacher's files and
+# the go command's module cache and build cache, all on one file system.
+CACHE = "/var/cache/private/goproxy-archive"
+
+
+def wait_serving(port):
+    """Until the instance answers HTTP at all (the full-disk test must not depend on what it has cached)."""
+    deadline = time.time() + 60
+    while CLIENT.run("curl -sS -o /dev/null --max-time 5 http://127.0.0.1:%d/" % port).rc != 0:
+        assert time.time() < deadline, "the instance on :%d did not serve again after its restart" % port
+        time.sleep(1)
+
+
+def test_full_cache_disk_fails_the_fill_and_keeps_serving_the_cache():
+    """The cache's file system full (a tmpfs over goproxy-archive's cache directory, holding a copy of the cache,
+    then filled): what is cached is still served byte for byte; a module that is not cached fails with the disk's
+    error instead of a truncated file; once there is room again the same module is fetched whole (nothing partial
+    from the failed fill is served). Afterwards the cache's own disk is back."""
+    v100_zip = CLIENT.check_output("curl -fsS --max-time 60 %sv1.0.0.zip | sha256sum" % PRIVATE)
+    assert CLIENT.run("find %s -path '*corp.example/private*v1.1.0*' | grep -q ." % CACHE).rc == 1, \
+        "v1.1.0 must not be cached yet"
+    CLIENT.check_output("systemctl stop goproxy-archive")
+    mounted = False
+    try:
+        CLIENT.check_output(
+            "tar -C {c} -cf /root/gpa-cache.tar . && size=$(( $(du -sk {c} | cut -f1) + 2048 ))k"
+            " && mount -t tmpfs -o size=$size,mode=0750 gpa-full {c} && tar -C {c} -xpf /root/gpa-cache.tar"
+            " && rm /root/gpa-cache.tar".format(c=CACHE))
+        mounted = True
+        res = CLIENT.run("dd if=/dev/zero of=%s/filler bs=64k 2>&1" % CACHE)
+        assert "No space left on device" in res.stdout, res.stdout
+        CLIENT.check_output("systemctl start goproxy-archive")
+        wait_serving(8082)
+        # Cached: served as before.
+        assert CLIENT.check_output("curl -fsS --max-time 60 %sv1.0.0.zip | sha256sum" % PRIVATE) == v100_zip
+        # Not cached: the fill fails, saying why.
+        res = CLIENT.run("curl -sS --max-time 120 -w '\\n%%{http_code}' %sv1.1.0.zip" % PRIVATE)
+        assert res.rc == 0 and res.stdout.rsplit("\n", 1)[-1] != "200", "a fill onto a full disk answered 200"
+        journal = CLIENT.check_output("journalctl --no-pager -o cat -n 50 -u goproxy-archive")
+        said = (res.stdout + journal).lower()
+        assert "no space left on device" in said, res.stdout[-2000:] + journal[-3000:]
+        # Room again: v1.1.0 comes whole, and a client's go command verifies it against its own go.sum entry.
+        CLIENT.check_output("rm %s/filler" % CACHE)
+        zip_sum = CLIENT.check_output(
+            "curl -fsS --max-time 120 -o /tmp/private-v110.zip %sv1.1.0.zip && sha256sum < /tmp/private-v110.zip"
+            " && python3 -c 'import zipfile; z = zipfile.ZipFile(\"/tmp/private-v110.zip\"); "
+            "assert z.testzip() is None; print(z.read(\"corp.example/private@v1.1.0/private.go\").decode())'"
+            % PRIVATE)
+        assert "const Answer = 43" in zip_sum, zip_sum
+        origin = CLIENT.check_output(
+            "curl -fsS --max-time 60 --cacert /etc/private-origin/cert.pem --netrc-file /etc/goproxy-archive/netrc"
+            " https://corp.example/modproxy/corp.example/private/@v/v1.1.0.zip | sha256sum")
+        assert zip_sum.splitlines()[0] == origin, "the mirror served other bytes than the origin"
+    finally:
+        CLIENT.run("systemctl stop goproxy-archive")
+        if mounted:
+            CLIENT.check_output("umount %s" % CACHE)
+        CLIENT.check_output("systemctl start goproxy-archive")
+    wait_serving(8082)
+    assert CLIENT.check_output("findmnt -n -o FSTYPE --target %s" % CACHE) != "tmpfs"
+
+
 def _athens_missing():
     """Why Athens could not be built here (prepare.yml wrote it), or None."""
     if not os.path.exists(ATHENS_WHY):
