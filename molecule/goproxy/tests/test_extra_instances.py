@@ -147,10 +147,12 @@ def test_full_cache_disk_fails_the_fill_and_keeps_serving_the_cache():
     assert CLIENT.run("find %s -path '*corp.example/private*v1.1.0*' | grep -q ." % CACHE).rc == 1, \
         "v1.1.0 must not be cached yet"
     CLIENT.check_output("systemctl stop goproxy-archive")
+    # Room for the cache plus 8 MiB once the filler is gone: a direct fill of the 1 MiB module needs about three
+    # times its zip (the go command's zip and extracted tree in gomodcache, then the cache's own copy).
     mounted = False
     try:
         CLIENT.check_output(
-            "tar -C {c} -cf /root/gpa-cache.tar . && size=$(( $(du -sk {c} | cut -f1) + 2048 ))k"
+            "tar -C {c} -cf /root/gpa-cache.tar . && size=$(( $(du -sk {c} | cut -f1) + 8192 ))k"
             " && mount -t tmpfs -o size=$size,mode=0750 gpa-full {c} && tar -C {c} -xpf /root/gpa-cache.tar"
             " && rm /root/gpa-cache.tar".format(c=CACHE))
         mounted = True
