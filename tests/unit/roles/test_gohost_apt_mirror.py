@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The update script of the apt_mirror role (roles/apt_mirror/files/gohost_apt_mirror.py) against a fake aptly
 that keeps mirrors, snapshots and publications in memory: naming, the noble defaults, the order update ->
-snapshot -> publish, nothing published after a failed update, pruning, rollback."""
+snapshot -> publish, nothing published after a failed update, pruning, rollback; the faults: a full disk, an
+unreachable upstream, a run killed while publishing (the next run re-publishes), an inconsistent publish."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -28,8 +30,36 @@ class Proc(object):
         self.stdout = out
 
 
+class Killed(BaseException):
+    """A SIGKILL in the middle of `aptly publish` (nothing after it runs, no cleanup)."""
+
+
+def write_tree(root, prefix, dist, sources, suffix="", corrupt=False):
+    """What aptly publishes: one Packages per component, Release listing them, InRelease and Release.gpg."""
+    base = gam.dists_dir(root, prefix, dist)
+    lines = []
+    for comp, snap in sorted(sources.items()):
+        os.makedirs(os.path.join(base, comp, "binary-amd64"), exist_ok=True)
+        data = ("Package: probe\nVersion: %s\n" % snap).encode()
+        with open(os.path.join(base, comp, "binary-amd64", "Packages" + suffix), "wb") as fh:
+            fh.write(data + (b"x" if corrupt else b""))
+        lines.append(" %s %d %s/binary-amd64/Packages" % (hashlib.sha256(data).hexdigest(), len(data), comp))
+    release = "Suite: %s\nSHA256:\n%s\n" % (dist, "\n".join(lines))
+    with open(os.path.join(base, "Release" + suffix), "w") as fh:
+        fh.write(release)
+    escaped = "".join("- " + ln if ln.startswith("-") else ln for ln in release.splitlines(True))
+    with open(os.path.join(base, "InRelease" + suffix), "w") as fh:
+        fh.write("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n%s-----BEGIN PGP SIGNATURE-----\nsig\n"
+                 "-----END PGP SIGNATURE-----\n" % escaped)
+    with open(os.path.join(base, "Release.gpg" + suffix), "w") as fh:
+        fh.write("sig\n")
+
+
 class FakeAptly(gam.Aptly):
-    """In-memory aptly: `fail_update` maps a mirror name to the output of a failing `mirror update`."""
+    """In-memory aptly that writes its published trees under the config's root: `fail_update` maps a mirror name to
+    the output of a failing `mirror update`; `kill_publish` kills the next N publishes half-way (the .tmp files are
+    written, nothing is renamed, the database is not updated); `corrupt_publish` publishes a Packages that does not
+    match its Release."""
 
     def __init__(self, config, fail_update=None):
         super().__init__(config)
@@ -38,6 +68,20 @@ class FakeAptly(gam.Aptly):
         self.snaps = []
         self.pubs = {}
         self.fail_update = fail_update or {}
+        self.kill_publish = 0
+        self.corrupt_publish = False
+
+    def _publish(self, prefix, dist, sources):
+        root = self.config["root"]
+        if self.kill_publish:
+            self.kill_publish -= 1
+            write_tree(root, prefix, dist, sources, suffix=".tmp")
+            raise Killed()
+        write_tree(root, prefix, dist, sources, corrupt=self.corrupt_publish)
+        for left in gam.leftovers(root, prefix, dist):
+            if os.path.basename(left)[:-4] in ("Release", "InRelease", "Release.gpg", "Packages"):
+                os.remove(left)  # aptly renames what it writes again; other leftovers stay
+        self.pubs[(prefix, dist)] = dict(sources)
 
     def run(self, *args, check=True):
         args = [a for a in args if a != "-json"]
@@ -77,21 +121,29 @@ class FakeAptly(gam.Aptly):
         elif cmd == ("publish", "snapshot"):
             comps = [o.split("=", 1)[1] for o in opts if o.startswith("-component=")][0].split(",")
             dist = [o.split("=", 1)[1] for o in opts if o.startswith("-distribution=")][0]
-            self.pubs[(pos[-1], dist)] = dict(zip(comps, pos[:-1]))
+            self._publish(pos[-1], dist, dict(zip(comps, pos[:-1])))
         elif cmd == ("publish", "switch"):
             comps = [o.split("=", 1)[1] for o in opts if o.startswith("-component=")][0].split(",")
-            self.pubs[(pos[1], pos[0])] = dict(zip(comps, pos[2:]))
+            self._publish(pos[1], pos[0], dict(zip(comps, pos[2:])))
         if check and rc:
             raise gam.MirrorError("failed: %s" % out)
         return Proc(rc, out)
 
 
-CONFIG = {"root": "/var/lib/aptly", "aptly_config": "/etc/aptly.conf", "gnupghome": "/g", "signing_key": "F" * 40,
+CONFIG = {"root": "/nonexistent", "aptly_config": "/etc/aptly.conf", "gnupghome": "/g", "signing_key": "F" * 40,
           "keep": 2, "acquire_by_hash": True, "archives": [
               {"name": "probe", "url": "http://127.0.0.1:8079/", "distributions": ["stable"],
                "components": ["main", "extra"], "keyrings": ["/srv/up.gpg"]},
               {"name": "debian", "url": "http://deb.example/debian", "distributions": ["bookworm"],
                "keyrings": ["/k.gpg"], "filter": "hello", "filter_with_deps": True}]}
+
+
+@pytest.fixture(name="cfg")
+def fixture_cfg(tmp_path):
+    """CONFIG with its root in a temporary directory (the published trees are written there)."""
+    cfg = json.loads(json.dumps(CONFIG))
+    cfg["root"] = str(tmp_path)
+    return cfg
 
 
 def test_noble_defaults_expand_to_one_prefix():
@@ -116,9 +168,9 @@ def test_same_prefix_and_distribution_twice_is_refused():
         gam.expand(cfg)
 
 
-def test_first_update_creates_snapshots_then_publishes():
-    aptly = FakeAptly(CONFIG)
-    res = gam.cmd_update(aptly, gam.expand(CONFIG), CONFIG)
+def test_first_update_creates_snapshots_then_publishes(cfg):
+    aptly = FakeAptly(cfg)
+    res = gam.cmd_update(aptly, gam.expand(cfg), cfg)
     kinds = [tuple(c[:2]) for c in aptly.calls]
     assert kinds.index(("mirror", "update")) < kinds.index(("snapshot", "create")) < kinds.index(("publish", "snapshot"))
     assert max(i for i, k in enumerate(kinds) if k == ("mirror", "update")) < kinds.index(("snapshot", "create"))
@@ -134,15 +186,15 @@ def test_first_update_creates_snapshots_then_publishes():
     assert res["all_published"] and res["changed"]
 
 
-def test_failed_update_publishes_nothing_and_says_why():
-    aptly = FakeAptly(CONFIG)
-    first = gam.cmd_update(aptly, gam.expand(CONFIG), CONFIG)
+def test_failed_update_publishes_nothing_and_says_why(cfg):
+    aptly = FakeAptly(cfg)
+    first = gam.cmd_update(aptly, gam.expand(cfg), cfg)
     pubs, snaps = dict(aptly.pubs), list(aptly.snaps)
     aptly.fail_update = {"debian-bookworm-main": "gpgv: Can't check signature: No public key\n"
                                                  "ERROR: unable to update: verification of detached signature failed"}
     aptly.calls = []
     with pytest.raises(gam.MirrorError) as err:
-        gam.cmd_update(aptly, gam.expand(CONFIG), CONFIG)
+        gam.cmd_update(aptly, gam.expand(cfg), cfg)
     msg = str(err.value)
     assert "upstream Release of http://deb.example/debian bookworm failed signature verification against " \
            "keyring(s) /k.gpg" in msg
@@ -152,16 +204,17 @@ def test_failed_update_publishes_nothing_and_says_why():
     assert first["stamp"]
 
 
-def test_download_failure_message():
-    aptly = FakeAptly(CONFIG, fail_update={"probe-stable-main": "ERROR: unable to update: HTTP code 404"})
-    with pytest.raises(gam.MirrorError, match=r"updating mirror probe-stable-main .* failed; nothing was published"):
-        gam.cmd_update(aptly, gam.expand(CONFIG), CONFIG)
+def test_download_failure_message(cfg):
+    aptly = FakeAptly(cfg, fail_update={"probe-stable-main": "ERROR: unable to update: HTTP code 404"})
+    with pytest.raises(gam.MirrorError, match=r"upstream http://127.0.0.1:8079/ answered HTTP 404 while updating mirror "
+                                              r"probe-stable-main \(stable/main\); nothing was published"):
+        gam.cmd_update(aptly, gam.expand(cfg), cfg)
     assert aptly.pubs == {}
 
 
-def test_switch_prune_and_rollback(monkeypatch):
-    aptly = FakeAptly(CONFIG)
-    pubs = gam.expand(CONFIG)
+def test_switch_prune_and_rollback(monkeypatch, cfg):
+    aptly = FakeAptly(cfg)
+    pubs = gam.expand(cfg)
     stamps = iter(["20260101T000000Z", "20260102T000000Z", "20260103T000000Z"])
 
     class Clock(object):
@@ -175,7 +228,7 @@ def test_switch_prune_and_rollback(monkeypatch):
 
     monkeypatch.setattr(gam.datetime, "datetime", Clock)
     for _unused in range(3):
-        gam.cmd_update(aptly, pubs, CONFIG)
+        gam.cmd_update(aptly, pubs, cfg)
     assert [c for c in aptly.calls if c[:2] == ["publish", "switch"]]
     # keep=2: the oldest snapshots are gone, the published ones stay
     assert sorted({s.rsplit("-", 1)[1] for s in aptly.snaps}) == ["20260102T000000Z", "20260103T000000Z"]
