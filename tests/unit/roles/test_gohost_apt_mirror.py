@@ -138,6 +138,23 @@ CONFIG = {"root": "/nonexistent", "aptly_config": "/etc/aptly.conf", "gnupghome"
                "keyrings": ["/k.gpg"], "filter": "hello", "filter_with_deps": True}]}
 
 
+@pytest.fixture(name="clock")
+def fixture_clock(monkeypatch):
+    """One new stamp per update (real runs are seconds apart; the tests run several in one second)."""
+    stamps = ("20260101T0000%02dZ" % i for i in range(60))
+
+    class Clock(object):
+        @staticmethod
+        def now(tz=None):
+            class T(object):
+                @staticmethod
+                def strftime(fmt):
+                    return next(stamps)
+            return T()
+
+    monkeypatch.setattr(gam.datetime, "datetime", Clock)
+
+
 @pytest.fixture(name="cfg")
 def fixture_cfg(tmp_path):
     """CONFIG with its root in a temporary directory (the published trees are written there)."""
@@ -262,3 +279,173 @@ def test_main_prints_json_failure(tmp_path, capsys):
     assert gam.main(["--config", str(cfg), "status"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["failed"] and "both publish p/x" in out["msg"]
+
+
+# What aptly 1.5 printed in the apt_mirror scenario when the pool's filesystem was full (a verbose run: the
+# upstream signature was good, and says so).
+ENOSPC_OUTPUT = """Downloading http://127.0.0.1:8079/dists/stable/InRelease...
+gpgv: Signature made Thu Dec  3 10:31:58 2026 UTC
+gpgv:                using EDDSA key 0123456789ABCDEF0123456789ABCDEF01234567
+gpgv: Good signature from "upstream <upstream@upstream.test>"
+Downloading & parsing package files...
+Building download queue...
+Download queue: 1 items (0.00 MiB)
+Error downloading http://127.0.0.1:8079/pool/main/gohost-mirror-probe_4.0_all.deb: write %s/pool/ce/72/8bdd-gohost-mirror-probe_4.0_all.deb.down: no space left on device retrying...
+Giving up on http://127.0.0.1:8079/pool/main/gohost-mirror-probe_4.0_all.deb...
+ERROR: unable to update: download errors:
+  http://127.0.0.1:8079/pool/main/gohost-mirror-probe_4.0_all.deb: write %s/pool/ce/72/8bdd-gohost-mirror-probe_4.0_all.deb.down: no space left on device
+"""  # noqa: E501
+
+REFUSED_OUTPUT = """Downloading http://127.0.0.1:9/dists/stable/InRelease...
+Error downloading http://127.0.0.1:9/dists/stable/InRelease: Get "http:/dists/stable/InRelease": dial tcp 127.0.0.1:9: connect: connection refused retrying...
+Giving up on http://127.0.0.1:9/dists/stable/Release...
+ERROR: unable to update: http://127.0.0.1:9/dists/stable/Release: Get "http:/dists/stable/Release": dial tcp 127.0.0.1:9: connect: connection refused
+"""  # noqa: E501
+
+
+def test_full_disk_is_named_not_taken_for_a_bad_signature(cfg):
+    """A download failing with ENOSPC says so, with the free space of that filesystem; it used to be reported as a
+    failed signature verification (a verbose aptly prints "gpgv: Good signature")."""
+    aptly = FakeAptly(cfg)
+    gam.cmd_update(aptly, gam.expand(cfg), cfg)
+    pubs, snaps = dict(aptly.pubs), list(aptly.snaps)
+    os.makedirs(os.path.join(cfg["root"], "pool"))
+    aptly.fail_update = {"probe-stable-main": ENOSPC_OUTPUT % (cfg["root"], cfg["root"])}
+    with pytest.raises(gam.MirrorError) as err:
+        gam.cmd_update(aptly, gam.expand(cfg), cfg)
+    msg = str(err.value)
+    assert msg.startswith("the disk is full: no space left on device while updating mirror probe-stable-main "
+                          "(http://127.0.0.1:8079/ stable/main), "), msg
+    assert re.search(r"\d+ MiB free of \d+ MiB on the filesystem of %s/pool; nothing was published" % cfg["root"], msg)
+    assert "signature" not in msg.split("aptly said:")[0]
+    assert aptly.pubs == pubs and aptly.snaps == snaps
+
+
+def test_full_disk_in_another_aptly_command_is_named(cfg, monkeypatch):
+    proc = Proc(1, "ERROR: unable to publish: write %s/public/x: no space left on device" % cfg["root"])
+    monkeypatch.setattr(gam.subprocess, "run", lambda *a, **k: proc)
+    with pytest.raises(gam.MirrorError, match=r"`publish switch` failed \(exit 1\): the disk is full \(no space "
+                                              r"left on device, \d+ MiB free of \d+ MiB on the filesystem of "):
+        gam.Aptly(cfg).run("publish", "switch", "x")
+
+
+def test_unreachable_upstream_names_the_url_and_the_reason(cfg):
+    aptly = FakeAptly(cfg)
+    gam.cmd_update(aptly, gam.expand(cfg), cfg)
+    pubs = dict(aptly.pubs)
+    aptly.fail_update = {"probe-stable-main": REFUSED_OUTPUT}
+    with pytest.raises(gam.MirrorError) as err:
+        gam.cmd_update(aptly, gam.expand(cfg), cfg)
+    assert str(err.value).startswith(
+        "upstream http://127.0.0.1:8079/ could not be reached (connection refused) while updating mirror "
+        "probe-stable-main (stable/main); nothing was published, clients keep the current snapshot. aptly said: ")
+    assert aptly.pubs == pubs
+    assert gam.unreachable("Get x: dial tcp: lookup deb.example on 127.0.0.53:53: no such host") == \
+        "could not be reached (unknown host)"
+    assert gam.unreachable("dial tcp 10.0.0.1:80: i/o timeout") == "could not be reached (timeout)"
+    assert gam.unreachable("x509: certificate signed by unknown authority") == \
+        "could not be reached (TLS certificate not trusted)"
+    assert gam.unreachable("ERROR: unable to update: HTTP code 503 while fetching x") == "answered HTTP 503"
+    assert gam.unreachable("ERROR: something else") is None
+
+
+def test_bad_signature_patterns_ignore_good_signatures():
+    assert not gam.signature_problem('gpgv: Good signature from "upstream"\ngpgv: using EDDSA key, keyring x')
+    assert gam.signature_problem("gpgv: Can't check signature: No public key")
+    assert gam.signature_problem("gpgv: BAD signature from \"rogue\"")
+    assert gam.signature_problem("ERROR: unable to update: verification of detached signature failed: exit status 2")
+
+
+@pytest.mark.usefixtures("clock")
+def test_killed_publish_is_repaired_first_by_the_next_run(cfg, monkeypatch, capsys):
+    """A run killed in `aptly publish` (the .tmp files written, the database not updated) leaves the intent file;
+    the next run re-publishes that distribution's current snapshots before anything else, even when its own update
+    then fails (here: the upstream is unreachable), and the run after that publishes as usual."""
+    aptly = FakeAptly(cfg)
+    pubs = gam.expand(cfg)
+    first = gam.cmd_update(aptly, pubs, cfg)
+    served = dict(aptly.pubs)
+    aptly.kill_publish = 1
+    with pytest.raises(Killed):
+        gam.cmd_update(aptly, pubs, cfg)
+    intent = os.path.join(cfg["root"], gam.INTENT)
+    assert os.path.exists(intent) and aptly.pubs == served
+    assert gam.leftovers(cfg["root"], "probe", "stable")
+    assert "leftover" in " ".join(gam.check_published(cfg["root"], "probe", "stable"))
+    # the next run: the upstream is down; main() repairs first, then fails on the upstream
+    path = os.path.join(cfg["root"], "config.json")
+    with open(path, "w") as fh:
+        json.dump(cfg, fh)
+    monkeypatch.setattr(gam, "Aptly", lambda config, verbose=False: aptly)
+    aptly.fail_update = {"probe-stable-main": REFUSED_OUTPUT}
+    aptly.calls = []
+    assert gam.main(["--config", path, "update"]) == 1
+    err = capsys.readouterr().err
+    assert "found an interrupted publish (started " in err and "of probe/stable: publishing its current snapshots " \
+        "probe-stable-extra-%s, probe-stable-main-%s again" % (first["stamp"], first["stamp"]) in err, err
+    assert "could not be reached (connection refused)" in err
+    switches = [c for c in aptly.calls if c[:2] == ["publish", "switch"]]
+    assert len(switches) == 1 and switches[0][-3:] == ["probe", "probe-stable-extra-" + first["stamp"],
+                                                       "probe-stable-main-" + first["stamp"]], switches
+    assert aptly.calls.index(switches[0]) < aptly.calls.index(
+        [c for c in aptly.calls if c[:2] == ["mirror", "update"]][0])
+    assert not os.path.exists(intent) and aptly.pubs == served
+    assert gam.check_published(cfg["root"], "probe", "stable") == []
+    # upstream back: the run completes and publishes a new stamp, nothing left to repair
+    aptly.fail_update = {}
+    assert gam.main(["--config", path, "update"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "repaired" not in out and out["all_published"]
+    assert aptly.pubs[("probe", "stable")]["main"] == "probe-stable-main-" + out["stamp"]
+    assert all(gam.check_published(cfg["root"], p, d) == [] for p, d in aptly.pubs)
+
+
+@pytest.mark.usefixtures("clock")
+def test_leftovers_without_intent_and_a_first_publish_killed(cfg, capsys):
+    aptly = FakeAptly(cfg)
+    pubs = gam.expand(cfg)
+    aptly.kill_publish = 1
+    with pytest.raises(Killed):
+        gam.cmd_update(aptly, pubs, cfg)  # the very first publish: aptly's database has no publication yet
+    assert gam.recover(aptly, pubs) == ["probe/stable"]
+    assert "which was never published: removing its leftovers" in capsys.readouterr().err
+    assert not gam.leftovers(cfg["root"], "probe", "stable") and aptly.pubs == {}
+    gam.cmd_update(aptly, pubs, cfg)
+    assert gam.recover(aptly, pubs) == []  # nothing to do: no publish call
+    # leftovers of a publish killed before this version (no intent file) are repaired too
+    stale = os.path.join(gam.dists_dir(cfg["root"], "debian", "bookworm"), "Release.tmp")
+    with open(stale, "w") as fh:
+        fh.write("half")
+    aptly.calls = []
+    assert gam.recover(aptly, pubs) == ["debian/bookworm"]
+    assert [c[:2] for c in aptly.calls if c[0] == "publish"] == [["publish", "list"], ["publish", "switch"]]
+    assert not os.path.exists(stale)
+
+
+def test_inconsistent_publish_fails_and_keeps_the_intent(cfg):
+    aptly = FakeAptly(cfg)
+    pubs = gam.expand(cfg)
+    aptly.corrupt_publish = True
+    with pytest.raises(gam.MirrorError, match=r"probe/stable is inconsistent after aptly published it: "
+                                              r"extra/binary-amd64/Packages has \d+ bytes, Release says \d+"):
+        gam.cmd_update(aptly, pubs, cfg)
+    assert os.path.exists(os.path.join(cfg["root"], gam.INTENT))
+    aptly.corrupt_publish = False
+    assert gam.recover(aptly, pubs) == ["probe/stable"]
+    assert gam.check_published(cfg["root"], "probe", "stable") == []
+
+
+def test_check_published_reads_release_like_apt(cfg):
+    write_tree(cfg["root"], ".", "stable", {"main": "s1"})
+    assert gam.check_published(cfg["root"], ".", "stable") == []
+    base = gam.dists_dir(cfg["root"], ".", "stable")
+    assert base == os.path.join(cfg["root"], "public", "dists", "stable")
+    with open(os.path.join(base, "Release"), "a") as fh:
+        fh.write(" %s 3 main/Contents-amd64\n %s 3 main/i18n/Index\n" % ("0" * 64, "0" * 64))
+    with open(os.path.join(base, "main", "Contents-amd64.gz"), "w") as fh:
+        fh.write("gz")
+    problems = gam.check_published(cfg["root"], ".", "stable")
+    # a listed file absent beside its compressed variant is fine (aptly lists Contents-amd64, writes the .gz)
+    assert problems == ["InRelease does not sign the Release", "main/i18n/Index is listed but missing"], problems
+    os.remove(os.path.join(base, "InRelease"))
+    assert any("InRelease: No such file" in p for p in gam.check_published(cfg["root"], ".", "stable"))
