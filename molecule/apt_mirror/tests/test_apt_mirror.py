@@ -477,5 +477,5 @@ def test_fault_killed_while_publishing():
     assert st["all_published"] and len({v["stamp"] for v in st["published"].values()}) == 1, st
     assert inconsistencies() == ""
     assert client_reads_the_mirror() == served()["probe"].split()[-1]
-    print("killed in aptly publish (%s), repaired and republished in %.0f s" % (killed.stdout.strip(),
-                                                                             time.time() - start))
+    took = time.time() - start
+    print("killed in aptly publish (%s), repaired and republished in %.0f s" % (killed.stdout.strip(), took))

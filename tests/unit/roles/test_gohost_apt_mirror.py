@@ -317,7 +317,7 @@ def test_full_disk_is_named_not_taken_for_a_bad_signature(cfg):
     assert msg.startswith("the disk is full: no space left on device while updating mirror probe-stable-main "
                           "(http://127.0.0.1:8079/ stable/main), "), msg
     assert re.search(r"\d+ MiB free of \d+ MiB on the filesystem of %s/pool; nothing was published" % cfg["root"], msg)
-    assert "signature" not in msg.split("aptly said:")[0]
+    assert "signature" not in msg.split("aptly said:", maxsplit=1)[0]
     assert aptly.pubs == pubs and aptly.snaps == snaps
 
 
