@@ -437,6 +437,9 @@ for try in 1 2 3 4 5 6; do
     kill -STOP $a || continue
     m=$(systemctl show -P MainPID {unit})
     kill -9 "$m"; kill -9 $a
+    for i in $(seq 200); do  # until systemd has seen the unit die (it is `deactivating` a moment)
+      case $(systemctl show -P ActiveState {unit}) in activating|deactivating) sleep 0.05;; *) break;; esac
+    done
     left=$(find /var/lib/aptly/public -path '*/dists/*' -name '*.tmp' | wc -l)
     [ "$left" -gt 0 ] && {{ echo "killed try=$try updater=$m aptly publish=$a, $left *.tmp left"; exit 0; }}
   done
