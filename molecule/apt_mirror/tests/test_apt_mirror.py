@@ -2,12 +2,15 @@
 """apt_mirror + apt_client: the signed publication, the client switched to it, TLS with the given certificate, a
 second update with a newer package, a wrong upstream key that publishes nothing, a rollback through the role
 variable, the client's restore when apt-get update fails, a switch to a given signing key (with a passphrase), the
-client through the apt-cacher-ng of cache mode. The tests run in file order (they move the mirror forward, then
-back, then forward again)."""
+client through the apt-cacher-ng of cache mode; then the faults (docs/apt_mirror.md, "Faults"): an unreachable
+upstream, a full disk under aptly's pool, a run killed in the middle of `aptly publish`. The tests run in file order
+(they move the mirror forward, then back, then forward again)."""
+import base64
 import json
 import os
 import re
 import subprocess
+import time
 
 import testinfra
 
@@ -253,3 +256,229 @@ def test_cache_mode_through_apt_cacher_ng():
     CLIENT.check_output("cd /tmp && rm -f gohost-mirror-probe_*.deb && apt-get download -q gohost-mirror-probe")
     assert CLIENT.run("ls /tmp/gohost-mirror-probe_3.0_all.deb").rc == 0
     assert int(MIRROR.check_output(access)) == fetched  # the second download came from the cache
+
+
+# --- Faults (issue 15): each leaves what clients are served as it was, or repairs it on the next run. ---
+
+UNIT = "gohost-apt-mirror-update.service"
+CONFIG = "/etc/gohost-apt-mirror/config.json"
+POOL = "/var/lib/aptly/pool"
+INTENT = "/var/lib/aptly/.gohost-apt-mirror.publishing"
+# Checks a published distribution the way a client reads it, over HTTP from nginx: the InRelease and Release.gpg
+# signatures (with the served key), InRelease signs the served Release, every file Release lists under SHA256 is
+# served with that size and hash (aptly lists the uncompressed Contents-<arch> and serves only the .gz, as apt
+# expects: a listed file may be absent when a compressed variant is served). Prints the problems, one a line.
+CHECK = r"""
+import hashlib, subprocess, sys, urllib.error, urllib.request
+def get(url):
+    try:
+        return urllib.request.urlopen("http://127.0.0.1/" + url, timeout=30).read()
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise
+key = get("gohost-apt-mirror.asc")
+subprocess.run(["gpg", "--batch", "--yes", "--dearmor", "-o", "/tmp/fault-served.gpg"], input=key, check=True)
+problems = []
+for rel in sys.argv[1:]:
+    release, inrelease, detached = get(rel + "/Release"), get(rel + "/InRelease"), get(rel + "/Release.gpg")
+    with open("/tmp/fault-Release", "wb") as fh:
+        fh.write(release)
+    with open("/tmp/fault-Release.gpg", "wb") as fh:
+        fh.write(detached or b"")
+    v = subprocess.run(["gpgv", "--keyring", "/tmp/fault-served.gpg", "--output", "-"], input=inrelease,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if v.returncode:
+        problems.append("%s: InRelease: %s" % (rel, v.stderr.decode().strip()))
+    elif v.stdout.rstrip(b"\n") != release.rstrip(b"\n"):
+        problems.append("%s: InRelease signs another Release" % rel)
+    d = subprocess.run(["gpgv", "--keyring", "/tmp/fault-served.gpg", "/tmp/fault-Release.gpg", "/tmp/fault-Release"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if d.returncode:
+        problems.append("%s: Release.gpg: %s" % (rel, d.stderr.decode().strip()))
+    listed, section = {}, False
+    for line in release.decode().splitlines():
+        if not line.startswith(" "):
+            section = line.strip() == "SHA256:"
+        elif section:
+            sha, size, name = line.split()
+            listed[name] = (sha, int(size))
+    for name, (sha, size) in sorted(listed.items()):
+        data = get(rel + "/" + name)
+        if data is None:
+            if not any(n.startswith(name + ".") and get(rel + "/" + n) is not None for n in listed):
+                problems.append("%s: %s is listed, not served" % (rel, name))
+        elif len(data) != size or hashlib.sha256(data).hexdigest() != sha:
+            problems.append("%s: %s is not what Release says" % (rel, name))
+    if len(listed) < 4:
+        problems.append("%s: Release lists %d files only" % (rel, len(listed)))
+print("\n".join(problems))
+"""
+CLIENT_APT = ("apt-get -q -o Dir::Etc::SourceList=/tmp/fault.sources -o Dir::Etc::SourceParts=/nonexistent "
+              "-o Dir::State::Lists=/tmp/fault-lists -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= "
+              "-o Acquire::http::Proxy::mirror.gohost.test=DIRECT ")
+
+
+def rels():
+    return ["debian/dists/%s" % MIRROR.system_info.codename, "probe/dists/stable"]
+
+
+def served():
+    """What clients get: the InRelease of each published distribution and the probe's package versions."""
+    out = {rel: MIRROR.check_output("curl -fsS http://127.0.0.1/%s/InRelease | sha256sum" % rel) for rel in rels()}
+    out["probe"] = MIRROR.check_output("curl -fsS http://127.0.0.1/probe/dists/stable/main/binary-amd64/Packages"
+                                       " | sed -n 's/^Version: //p' | sort -V | xargs")
+    return out
+
+
+def inconsistencies():
+    script = base64.b64encode(CHECK.encode()).decode()
+    return MIRROR.check_output("echo %s | base64 -d > /tmp/fault-check.py && python3 /tmp/fault-check.py %s"
+                               % (script, " ".join(rels()))).strip()
+
+
+def client_reads_the_mirror():
+    """apt-get update (every error an error) and a download on the client, straight from nginx (no cache mode
+    proxy), with fresh lists; returns the candidate version of the probe."""
+    CLIENT.check_output("printf 'Types: deb\\nURIs: http://mirror.gohost.test/debian\\nSuites: %s\\nComponents: main\\n"
+                        "Signed-By: /etc/apt/keyrings/gohost-apt-mirror.asc\\n\\nTypes: deb\\n"
+                        "URIs: http://mirror.gohost.test/probe\\nSuites: stable\\nComponents: main\\n"
+                        "Signed-By: /etc/apt/keyrings/gohost-apt-mirror.asc\\n' > /tmp/fault.sources"
+                        % CLIENT.system_info.codename)
+    update = CLIENT.run("rm -rf /tmp/fault-lists && mkdir -p /tmp/fault-lists/partial && %s update --error-on=any"
+                        % CLIENT_APT)
+    assert update.rc == 0, update.stdout + update.stderr
+    got = CLIENT.run("cd /tmp && rm -f gohost-mirror-probe_*.deb hello_*.deb && %s download gohost-mirror-probe hello"
+                     % CLIENT_APT)
+    assert got.rc == 0, got.stdout + got.stderr
+    install = CLIENT.run("%s -s install gohost-mirror-probe" % CLIENT_APT)  # resolvable, from these lists
+    assert install.rc == 0, install.stdout + install.stderr
+    policy = CLIENT.check_output("apt-cache -o Dir::Etc::SourceList=/tmp/fault.sources -o Dir::Etc::SourceParts=/x "
+                                 "-o Dir::State::Lists=/tmp/fault-lists -o Dir::Cache::pkgcache= "
+                                 "-o Dir::Cache::srcpkgcache= policy gohost-mirror-probe")
+    return [line.split(":", 1)[1].strip() for line in policy.splitlines() if line.strip().startswith("Candidate:")][0]
+
+
+def start_update():
+    """systemctl start of the update unit, as the timer does: (rc, unit properties, the run's own journal)."""
+    run = MIRROR.run("systemctl start %s" % UNIT)
+    props = dict(line.split("=", 1) for line in MIRROR.check_output(
+        "systemctl show -p Result -p ExecMainStatus -p ActiveState -p InvocationID %s" % UNIT).splitlines())
+    journal = MIRROR.check_output("journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=%s" % props["InvocationID"])
+    return run.rc, props, journal
+
+
+def test_fault_upstream_unreachable():
+    """The upstream on a closed port: the timer's unit fails (result, exit status), the journal names the upstream
+    URL and why, and what clients are served does not change (InRelease, packages, signatures, apt-get update)."""
+    before, candidate_before = served(), client_reads_the_mirror()
+    MIRROR.check_output("cp -p %s /root/config.json.fault" % CONFIG)
+    try:
+        MIRROR.check_output("python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); "
+                            "[a.update(url=\"http://127.0.0.1:9/\") for a in c[\"archives\"] if a[\"name\"]==\"probe\"];"
+                            " json.dump(c, open(sys.argv[1], \"w\"))' %s" % CONFIG)
+        rc, props, journal = start_update()
+        assert rc != 0 and props["Result"] == "exit-code" and props["ExecMainStatus"] == "1", props
+        assert props["ActiveState"] == "failed", props
+        assert "upstream http://127.0.0.1:9/ could not be reached (connection refused) while editing mirror " \
+               "probe-stable-main (stable/main); nothing was published, clients keep the current snapshot" in journal, \
+            journal[-3000:]
+        assert served() == before
+        assert inconsistencies() == ""
+        assert client_reads_the_mirror() == candidate_before
+    finally:
+        MIRROR.check_output("cp -p /root/config.json.fault %s && rm -f /root/config.json.fault" % CONFIG)
+
+
+def test_fault_full_disk():
+    """aptly's pool on a full filesystem (an 8 MiB tmpfs over it holding a copy, filled up) while the upstream
+    offers a new version: the update fails, naming the full disk and its free space (it used to be reported as a
+    failed signature verification), clients are served exactly what they had; with the pool back on a disk with
+    room, the next run publishes the new version."""
+    before, candidate_before = served(), client_reads_the_mirror()
+    new = "%d.0" % (int(before["probe"].split()[-1].split(".")[0]) + 1)  # 4.0 after the tests above
+    MIRROR.check_output("/usr/local/bin/gohost-test-upstream %s" % new)
+    assert served() == before
+    try:
+        MIRROR.check_output(
+            "set -e; rm -rf /root/pool.fault; cp -a {p} /root/pool.fault; "
+            "mount -t tmpfs -o size=8m,mode=0755 gohost-full {p}; cp -a /root/pool.fault/. {p}/; chown aptly:aptly {p};"
+            " dd if=/dev/zero of={p}/.filler bs=4k 2>/dev/null || true; test \"$(stat -f -c %a {p})\" = 0".format(p=POOL))
+        rc, props, journal = start_update()
+        assert rc != 0 and props["Result"] == "exit-code" and props["ActiveState"] == "failed", props
+        assert re.search(r"^gohost-apt-mirror: the disk is full: no space left on device while updating mirror "
+                         r"probe-stable-main \(http://127.0.0.1:8079/ stable/main\), 0 MiB free of 8 MiB on the "
+                         r"filesystem of %s[/0-9a-f]*; nothing was published" % POOL, journal, re.M), journal[-3000:]
+        assert "signature verification" not in journal, journal[-3000:]
+        assert served() == before
+        assert inconsistencies() == ""
+        assert client_reads_the_mirror() == candidate_before
+    finally:
+        MIRROR.run("mountpoint -q {p} && umount {p}; rm -rf /root/pool.fault".format(p=POOL))
+    assert MIRROR.run("mountpoint -q %s" % POOL).rc != 0
+    rc, props, journal = start_update()
+    assert rc == 0 and props["Result"] == "success", journal[-3000:]
+    assert new in served()["probe"].split()
+    assert inconsistencies() == ""
+    assert client_reads_the_mirror() == new
+
+
+# Starts the update unit and kills it while `aptly publish` is writing: once its *.tmp files are in the published
+# tree and the aptly publish process is alive, that process is stopped (SIGSTOP: frozen in the middle), the updater
+# and then aptly are SIGKILLed. The kill counts when *.tmp files are still there after it; else it tries again (the
+# next run then repairs first, and is killed in that publish).
+KILL = r"""
+for try in 1 2 3 4 5 6; do
+  systemctl start --no-block {unit}
+  for i in $(seq 200); do [ "$(systemctl show -P ActiveState {unit})" = activating ] && break; sleep 0.02; done
+  while [ "$(systemctl show -P ActiveState {unit})" = activating ]; do
+    [ -n "$(find /var/lib/aptly/public -path '*/dists/*' -name '*.tmp' -print -quit)" ] || continue
+    a=$(pgrep -f '^aptly -config=/etc/aptly.conf publish (switch|snapshot) ') || continue
+    kill -STOP $a || continue
+    m=$(systemctl show -P MainPID {unit})
+    kill -9 "$m"; kill -9 $a
+    for i in $(seq 200); do  # until systemd has seen the unit die (it is `deactivating` a moment)
+      case $(systemctl show -P ActiveState {unit}) in activating|deactivating) sleep 0.05;; *) break;; esac
+    done
+    left=$(find /var/lib/aptly/public -path '*/dists/*' -name '*.tmp' | wc -l)
+    [ "$left" -gt 0 ] && {{ echo "killed try=$try updater=$m aptly publish=$a, $left *.tmp left"; exit 0; }}
+  done
+  while [ "$(systemctl show -P ActiveState {unit})" = activating ]; do sleep 0.1; done
+done
+echo "missed: every run finished before a kill landed in aptly publish"; exit 1
+""".format(unit=UNIT)
+
+
+def test_fault_killed_while_publishing():
+    """SIGKILL of the update run in the middle of `aptly publish` (proven: the aptly publish process was alive and
+    had written its *.tmp files). The next run repairs that publish first, before it asks the upstream (which is down
+    here: that run fails, yet leaves a consistent tree, no leftovers); the run after completes. Every published
+    distribution is then consistent (signatures, every file Release lists) and clients update and download."""
+    start = time.time()
+    killed = MIRROR.run("echo %s | base64 -d > /tmp/fault-kill.sh && bash /tmp/fault-kill.sh"
+                        % base64.b64encode(KILL.encode()).decode())
+    assert killed.rc == 0 and killed.stdout.startswith("killed"), killed.stdout + killed.stderr
+    assert MIRROR.check_output("systemctl show -P ActiveState %s" % UNIT) == "failed"
+    assert MIRROR.check_output("find /var/lib/aptly/public -path '*/dists/*' -name '*.tmp'"), "no half-written publish"
+    MIRROR.check_output("systemctl stop gohost-test-upstream")
+    try:
+        rc, props, journal = start_update()
+        assert rc != 0, journal[-3000:]
+        assert MIRROR.check_output("find /var/lib/aptly/public -name '*.tmp'") == "", journal[-3000:]
+        assert inconsistencies() == ""
+        assert "could not be reached (connection refused)" in journal, journal[-3000:]
+        assert re.search(r"^gohost-apt-mirror: found an interrupted publish \(started \d{8}T\d{6}Z\) to .* of "
+                         r"(probe/stable|debian/\w+): publishing its current snapshots .* again$", journal, re.M), \
+            journal[-3000:]
+        assert not MIRROR.file(INTENT).exists
+    finally:
+        MIRROR.check_output("systemctl start gohost-test-upstream")
+    rc, props, journal = start_update()
+    assert rc == 0 and props["Result"] == "success", journal[-3000:]
+    assert "interrupted" not in journal
+    st = status()
+    assert st["all_published"] and len({v["stamp"] for v in st["published"].values()}) == 1, st
+    assert inconsistencies() == ""
+    assert client_reads_the_mirror() == served()["probe"].split()[-1]
+    took = time.time() - start
+    print("killed in aptly publish (%s), repaired and republished in %.0f s" % (killed.stdout.strip(), took))

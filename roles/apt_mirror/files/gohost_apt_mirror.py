@@ -19,20 +19,46 @@ Commands (each prints one JSON object on stdout; a failure prints {"failed": tru
 ``status``    mirrors, snapshot stamps per published distribution, the published stamp of each.
 
 A lock file serialises runs (the timer and the role never interleave).
+
+Faults. A failed ``aptly`` command is explained by its cause, the most specific first: a full disk ("no space left
+on device", with the free space of that filesystem), a bad upstream signature, an unreachable upstream (connection
+refused, timeout, unknown host, TLS, HTTP error), anything else. Each ``aptly publish`` runs under an intent file
+(``<root>/.gohost-apt-mirror.publishing``, removed when the publish is done and verified): a run killed while
+publishing leaves it, and the next ``update``, ``rollback`` or ``sync`` first re-publishes that distribution's
+current snapshots (and does so too for leftover ``*.tmp`` files of an interrupted aptly publish), before it talks to
+the upstream. After every publish, the ``Release`` is checked against the files it lists (size, SHA256) and
+against ``InRelease``.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
 import fcntl
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
+import time
 
 STAMP_RE = re.compile(r"^\d{8}T\d{6}Z$")
 TAIL = 15
+INTENT = ".gohost-apt-mirror.publishing"
+COMPRESSED = (".gz", ".xz", ".bz2", ".zst", ".lzma")
+# What aptly and gpgv print when an upstream signature does not verify (never on success: a verbose run prints
+# "gpgv: Good signature", so single words such as "signature" or "keyring" are no sign of a problem).
+SIGNATURE_ERRORS = ("can't check signature", "no public key", "bad signature", "verification of detached signature",
+                    "verification of clearsigned", "signature verification failed", "keys are missing",
+                    "unknown entity", "expkeysig", "key has expired", "not signed")
+# The reason an upstream could not be reached, as Go's net/http and aptly word it (first found wins).
+UNREACHABLE = (("connection refused", "connection refused"), ("no such host", "unknown host"),
+               ("server misbehaving", "DNS failure"), ("i/o timeout", "timeout"),
+               ("deadline exceeded", "timeout"), ("network is unreachable", "network unreachable"),
+               ("no route to host", "no route to host"), ("connection reset", "connection reset"),
+               ("x509:", "TLS certificate not trusted"), ("tls:", "TLS error"))
+HTTP_CODE_RE = re.compile(r"HTTP code (\d{3})")
+ENOSPC_PATH_RE = re.compile(r"(/[^\s:\"']+): no space left on device", re.I)
 
 
 class MirrorError(Exception):
@@ -98,7 +124,35 @@ def mirror_differs(mirror, shown):
 
 def signature_problem(output):
     low = output.lower()
-    return any(s in low for s in ("signature", "no public key", "keyring", "gpgv", "openpgp"))
+    return any(s in low for s in SIGNATURE_ERRORS)
+
+
+def disk_full(output):
+    return "no space left on device" in output.lower()
+
+
+def unreachable(output):
+    """How the upstream failed: 'could not be reached (connection refused)', 'answered HTTP 404', or None."""
+    low = output.lower()
+    for needle, why in UNREACHABLE:
+        if needle in low:
+            return "could not be reached (%s)" % why
+    code = HTTP_CODE_RE.search(output)
+    return "answered HTTP %s" % code.group(1) if code else None
+
+
+def free_space(output, default):
+    """'N MiB free of M MiB on the filesystem of PATH', PATH from aptly's 'write PATH: no space left on device'."""
+    found = ENOSPC_PATH_RE.search(output or "")
+    path = found.group(1) if found else default
+    while path and not os.path.isdir(path):
+        path = os.path.dirname(path)
+    try:
+        st = os.statvfs(path or "/")
+    except OSError:
+        return "on the filesystem of %s" % default
+    return "%d MiB free of %d MiB on the filesystem of %s" % (st.f_bavail * st.f_frsize // 1048576,
+                                                              st.f_blocks * st.f_frsize // 1048576, path)
 
 
 class Aptly(object):
@@ -114,8 +168,11 @@ class Aptly(object):
         if self.verbose and proc.stdout:
             sys.stderr.write(proc.stdout)
         if check and proc.returncode != 0:
-            raise MirrorError("`%s` failed (exit %d): %s" % (" ".join(cmd[2:4]), proc.returncode,
-                                                             tail(proc.stdout)))
+            what = "`%s` failed (exit %d)" % (" ".join(cmd[2:4]), proc.returncode)
+            if disk_full(proc.stdout):
+                what += ": the disk is full (no space left on device, %s); free space and run again" % free_space(
+                    proc.stdout, self.config.get("root") or "/")
+            raise MirrorError("%s: %s" % (what, tail(proc.stdout)))
         return proc
 
     def json(self, *args):
@@ -153,7 +210,7 @@ def sync(aptly, publishes):
                 proc = aptly.run("mirror", "create", *(mirror_flags(mirror) + [
                     mirror["name"], mirror["url"], mirror["distribution"], mirror["component"]]), check=False)
                 if proc.returncode != 0:
-                    raise MirrorError(explain(mirror, proc.stdout, "creating"))
+                    raise MirrorError(explain(mirror, proc.stdout, "creating", aptly.config.get("root", "/")))
                 changed.append(mirror["name"])
                 continue
             if shown.get("Distribution") != mirror["distribution"] or mirror["component"] not in (
@@ -170,28 +227,188 @@ def sync(aptly, publishes):
                     flags.append("-filter-with-deps=false")
                 proc = aptly.run("mirror", "edit", *(flags + [mirror["name"]]), check=False)
                 if proc.returncode != 0:
-                    raise MirrorError(explain(mirror, proc.stdout, "editing"))
+                    raise MirrorError(explain(mirror, proc.stdout, "editing", aptly.config.get("root", "/")))
                 changed.append(mirror["name"])
     return changed
 
 
-def explain(mirror, output, doing):
+def explain(mirror, output, doing, root="/"):
+    if disk_full(output):
+        return ("the disk is full: no space left on device while %s mirror %s (%s %s/%s), %s; nothing was published, "
+                "clients keep the current snapshot; free space there and run again. aptly said: %s" % (
+                    doing, mirror["name"], mirror["url"], mirror["distribution"], mirror["component"],
+                    free_space(output, root), tail(output)))
     if signature_problem(output):
         return ("upstream Release of %s %s failed signature verification against keyring(s) %s while %s mirror %s; "
                 "nothing was published, clients keep the current snapshot. gpgv/aptly said: %s" % (
                     mirror["url"], mirror["distribution"], ", ".join(mirror["keyrings"]) or "(none)", doing,
                     mirror["name"], tail(output)))
+    why = unreachable(output)
+    if why:
+        return ("upstream %s %s while %s mirror %s (%s/%s); nothing was published, clients keep the "
+                "current snapshot. aptly said: %s" % (mirror["url"], why, doing, mirror["name"],
+                                                      mirror["distribution"], mirror["component"], tail(output)))
     return "%s mirror %s (%s %s/%s) failed; nothing was published, clients keep the current snapshot: %s" % (
         doing, mirror["name"], mirror["url"], mirror["distribution"], mirror["component"], tail(output))
+
+
+def sign_flags(cfg):
+    sign = ["-batch", "-gpg-key=" + cfg["signing_key"]]
+    if cfg.get("passphrase_file"):
+        sign.append("-passphrase-file=" + cfg["passphrase_file"])
+    return sign
+
+
+def dists_dir(root, prefix, dist):
+    return os.path.join(root, "public", *([] if prefix in (".", "") else [prefix]) + ["dists", dist])
+
+
+def leftovers(root, prefix, dist):
+    """Files an interrupted ``aptly publish`` left: its ``*.tmp`` indexes and Release files."""
+    found = []
+    for dirpath, _dirs, files in os.walk(dists_dir(root, prefix, dist)):
+        found.extend(os.path.join(dirpath, f) for f in files if f.endswith(".tmp"))
+    return sorted(found)
+
+
+def release_body(inrelease):
+    """The signed text of a clearsigned InRelease (dash-escaping undone)."""
+    head, sep, rest = inrelease.partition("\n\n")
+    if not sep or not head.startswith("-----BEGIN PGP SIGNED MESSAGE-----"):
+        return None
+    body = rest.split("\n-----BEGIN PGP SIGNATURE-----", 1)[0]
+    return "".join(line[2:] if line.startswith("- ") else line for line in body.splitlines(True))
+
+
+def check_published(root, prefix, dist):
+    """Problems of a published distribution on disk (empty when consistent): every file its Release lists under
+    SHA256 has that size and hash, InRelease signs that Release, Release.gpg is there, no ``*.tmp`` is left."""
+    base = dists_dir(root, prefix, dist)
+    problems = ["leftover %s" % os.path.relpath(f, base) for f in leftovers(root, prefix, dist)]
+    try:
+        with open(os.path.join(base, "Release"), encoding="utf-8") as fh:
+            release = fh.read()
+        with open(os.path.join(base, "InRelease"), encoding="utf-8") as fh:
+            inrelease = fh.read()
+    except OSError as exc:
+        return problems + ["%s: %s" % (exc.filename, exc.strerror)]
+    body = release_body(inrelease)
+    if body is None or body.rstrip("\n") != release.rstrip("\n"):  # the last line end belongs to the armor
+        problems.append("InRelease does not sign the Release")
+    if not os.path.isfile(os.path.join(base, "Release.gpg")):
+        problems.append("Release.gpg is missing")
+    section = False
+    for line in release.splitlines():
+        if not line.startswith(" "):
+            section = line.strip() == "SHA256:"
+            continue
+        if not section:
+            continue
+        fields = line.split()
+        if len(fields) != 3:
+            continue
+        want, size, name = fields[0], int(fields[1]), fields[2]
+        path = os.path.join(base, name)
+        try:
+            have = os.path.getsize(path)
+        except OSError:
+            # aptly lists the uncompressed Contents-<arch> but writes only the .gz: apt fetches a variant present
+            if not any(os.path.isfile(path + ext) for ext in COMPRESSED):
+                problems.append("%s is listed but missing" % name)
+            continue
+        if have != size:
+            problems.append("%s has %d bytes, Release says %d" % (name, have, size))
+            continue
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != want:
+            problems.append("%s has another SHA256 than Release says" % name)
+    return problems
+
+
+def intent_path(cfg):
+    return os.path.join(cfg["root"], INTENT)
+
+
+def write_intent(cfg, prefix, dist, sources):
+    """Note (durably) which publish starts, so that a run killed in it is repaired by the next one."""
+    path = intent_path(cfg)
+    with open(path + ".new", "w", encoding="utf-8") as fh:
+        json.dump({"prefix": prefix, "distribution": dist, "sources": sources,
+                   "started": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(path + ".new", path)
+
+
+def run_publish(aptly, prefix, dist, sources, args):
+    """One ``aptly publish`` under the intent file, then the check of what it wrote. The intent stays when aptly
+    fails or the result is inconsistent (the next run repairs it)."""
+    write_intent(aptly.config, prefix, dist, sources)
+    aptly.run("publish", *args)
+    problems = check_published(aptly.config["root"], prefix, dist)
+    if problems:
+        raise MirrorError("%s/%s is inconsistent after aptly published it: %s" % (prefix, dist, "; ".join(problems)))
+    os.remove(intent_path(aptly.config))
+
+
+def republish(aptly, prefix, dist, sources):
+    """Publish a distribution's current snapshots again (``aptly publish switch`` to the same snapshots rewrites
+    every index, Release and signature, and the leftovers of an interrupted publish are removed)."""
+    comps = sorted(sources)
+    run_publish(aptly, prefix, dist, sources, ["switch"] + sign_flags(aptly.config) + [
+        "-component=" + ",".join(comps), dist, prefix] + [sources[c] for c in comps])
+    for left in leftovers(aptly.config["root"], prefix, dist):
+        os.remove(left)
+
+
+def recover(aptly, publishes):
+    """Repair what a run killed while publishing left: the distribution of the intent file, and any with leftover
+    ``*.tmp`` files, is published again from the snapshots aptly's database has for it. Returns what was repaired."""
+    root = aptly.config["root"]
+    wanted = []
+    try:
+        with open(intent_path(aptly.config), encoding="utf-8") as fh:
+            intent = json.load(fh)
+        wanted.append((intent["prefix"], intent["distribution"], "an interrupted publish (started %s) to %s" % (
+            intent.get("started", "?"), ", ".join(sorted((intent.get("sources") or {}).values())))))
+    except FileNotFoundError:
+        pass
+    except (ValueError, KeyError, TypeError) as exc:
+        log("ignoring an unreadable %s (%s)" % (intent_path(aptly.config), exc))
+    for pub in publishes:
+        left = leftovers(root, pub["prefix"], pub["distribution"])
+        if left and (pub["prefix"], pub["distribution"]) not in [w[:2] for w in wanted]:
+            wanted.append((pub["prefix"], pub["distribution"], "leftovers of an interrupted publish (%s)" % ", ".join(
+                os.path.relpath(f, root) for f in left[:3])))
+    if not wanted:
+        return []
+    published = aptly.published()
+    repaired = []
+    for prefix, dist, why in wanted:
+        sources = published.get((prefix, dist))
+        if not sources:
+            # never recorded as published: nothing is served from it yet; the update publishes it afresh
+            log("found %s of %s/%s, which was never published: removing its leftovers" % (why, prefix, dist))
+            for left in leftovers(root, prefix, dist):
+                os.remove(left)
+        else:
+            log("found %s of %s/%s: publishing its current snapshots %s again" % (
+                why, prefix, dist, ", ".join(sorted(sources.values()))))
+            republish(aptly, prefix, dist, sources)
+        repaired.append("%s/%s" % (prefix, dist))
+    if os.path.exists(intent_path(aptly.config)):
+        os.remove(intent_path(aptly.config))
+    return repaired
 
 
 def publish(aptly, pub, stamp, published):
     cfg = aptly.config
     comps = [m["component"] for m in pub["mirrors"]]
     snaps = ["%s-%s" % (m["name"], stamp) for m in pub["mirrors"]]
-    sign = ["-batch", "-gpg-key=" + cfg["signing_key"]]
-    if cfg.get("passphrase_file"):
-        sign.append("-passphrase-file=" + cfg["passphrase_file"])
+    sign = sign_flags(cfg)
     key = (pub["prefix"], pub["distribution"])
     if key in published:
         if published[key] == dict(zip(comps, snaps)):
@@ -201,8 +418,8 @@ def publish(aptly, pub, stamp, published):
                               "(aptly publish drop %s %s) to change its components" % (
                                   pub["prefix"], pub["distribution"], sorted(published[key]), sorted(comps),
                                   pub["distribution"], pub["prefix"]))
-        aptly.run("publish", "switch", *(sign + ["-component=" + ",".join(comps), pub["distribution"], pub["prefix"]]
-                                         + snaps))
+        run_publish(aptly, pub["prefix"], pub["distribution"], dict(zip(comps, snaps)),
+                    ["switch"] + sign + ["-component=" + ",".join(comps), pub["distribution"], pub["prefix"]] + snaps)
     else:
         flags = sign + ["-component=" + ",".join(comps), "-distribution=" + pub["distribution"],
                         "-architectures=" + ",".join(pub["architectures"])]
@@ -213,7 +430,8 @@ def publish(aptly, pub, stamp, published):
         for opt in ("origin", "label"):
             if cfg.get(opt):
                 flags.append("-%s=%s" % (opt, cfg[opt]))
-        aptly.run("publish", "snapshot", *(flags + snaps + [pub["prefix"]]))
+        run_publish(aptly, pub["prefix"], pub["distribution"], dict(zip(comps, snaps)),
+                    ["snapshot"] + flags + snaps + [pub["prefix"]])
     log("published %s/%s -> %s" % (pub["prefix"], pub["distribution"], stamp))
     return True
 
@@ -271,7 +489,7 @@ def cmd_update(aptly, publishes, config):
             args += ["-keyring=" + k for k in mirror["keyrings"]]
             proc = aptly.run(*(args + [mirror["name"]]), check=False)
             if proc.returncode != 0:
-                raise MirrorError(explain(mirror, proc.stdout, "updating"))
+                raise MirrorError(explain(mirror, proc.stdout, "updating", aptly.config.get("root", "/")))
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     existing = set(aptly.snapshots())
     for pub in publishes:
@@ -322,6 +540,8 @@ def main(argv=None):
         lock_path = os.path.join(config["root"], ".gohost-apt-mirror.lock")
         with open(lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            # first of all (before the upstream is asked): repair what a run killed while publishing left
+            repaired = recover(aptly, publishes) if args.command != "status" else []
             if args.command == "sync":
                 synced = sync(aptly, publishes)
                 result = status(aptly, publishes)
@@ -333,6 +553,8 @@ def main(argv=None):
             else:
                 result = status(aptly, publishes)
                 result["changed"] = False
+            if repaired:
+                result.update(changed=True, repaired=repaired)
     except (MirrorError, OSError, ValueError, KeyError) as exc:
         msg = str(exc) if isinstance(exc, MirrorError) else "%s: %s" % (type(exc).__name__, exc)
         log(msg)
