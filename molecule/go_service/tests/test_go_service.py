@@ -209,6 +209,7 @@ def test_crash_loop_is_rolled_back(host):
     out = re.sub(r"\s+", " ", proc.stdout)
     assert proc.returncode != 0, proc.stdout[-3000:]
     assert "failed its rollout" in out, proc.stdout[-3000:]
+    print(re.search(r"release \S+ failed its rollout.*?\(ok\)\.", out).group(0))
     assert re.search(r"unit zapdemo\.service hit systemd's start limit \(\d+ automatic restarts", out), proc.stdout[-3000:]
     assert "Start request repeated too quickly" in out, proc.stdout[-3000:]  # from the journal lines
     assert "bad release: refusing to start" in out, proc.stdout[-3000:]  # what the release printed, from the journal
