@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """go_service in a systemd container: cgroup limits, Go runtime limits, restarts, sandbox score, syscall filter,
-rollback of a broken release."""
+rollback of a release in a crash loop, the rerun of a killed rollout."""
 import glob
 import hashlib
 import json
@@ -189,22 +189,70 @@ def test_syscall_log_records_the_unseen_call(host):
     assert records(438) == []
 
 
-def test_bad_rollout_is_rolled_back(host):
+def sha256_of(path):
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def release_bin(name):
+    return os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "bin", name)
+
+
+def test_crash_loop_is_rolled_back(host):
+    """A release in a crash loop (files/bad-release.sh exits 1 every time): systemd restarts it until its start limit
+    (StartLimitBurst=5 in 60 s); the rollout fails naming the unit, the start limit and the journal lines, and the
+    previous release (v1) runs healthy again."""
     link_before = host.file("/opt/go-services/zapdemo/current").linked_to
     version_before = healthz(host)["version"]
-    env = dict(os.environ)
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], ".cache", "collections")
-    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], os.path.join(SCENARIO, "rollout_bad.yml")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=900, check=False)
+    stamp_before = host.file("/opt/go-services/zapdemo/deployed").content_string
+    proc = run_playbook("redeploy.yml", "-e", "zapdemo_binary=" + os.path.join(SCENARIO, "files", "bad-release.sh"))
+    out = re.sub(r"\s+", " ", proc.stdout)
     assert proc.returncode != 0, proc.stdout[-3000:]
-    assert "failed its rollout" in proc.stdout, proc.stdout[-3000:]
-    assert "was restored and restarted (ok)" in proc.stdout, proc.stdout[-3000:]
+    assert "failed its rollout" in out, proc.stdout[-3000:]
+    print(re.search(r"release \S+ failed its rollout.*?\(ok\)\.", out).group(0))
+    assert re.search(r"unit zapdemo\.service hit systemd's start limit \(\d+ automatic restarts", out), proc.stdout[-3000:]
+    assert "Start request repeated too quickly" in out, proc.stdout[-3000:]  # from the journal lines
+    assert "bad release: refusing to start" in out, proc.stdout[-3000:]  # what the release printed, from the journal
+    assert "was restored and restarted (ok)" in out, proc.stdout[-3000:]
     assert host.file("/opt/go-services/zapdemo/current").linked_to == link_before
     wait_for(lambda: host.run("curl -fsS http://127.0.0.1:8080/healthz").rc == 0, "zapdemo answering again")
     assert healthz(host)["version"] == version_before == "v1"
     assert show(host, "zapdemo", "ActiveState")["ActiveState"] == "active"
+    # the stamp still names the release that last passed its health check
+    assert host.file("/opt/go-services/zapdemo/deployed").content_string == stamp_before
+
+
+def test_killed_run_is_finished_by_the_rerun(host):
+    """Reproduces, deterministically, a SIGKILL of ansible-playbook right after the task "Point current at the
+    release" of a run deploying v2 over v1: release v2 staged, the unit unchanged, `current` switched to v2, no
+    restart and no health check (v1 still runs). The rerun with v2 must restart, health-check and stamp v2."""
+    svc = "/opt/go-services/zapdemo"
+    v1, v2 = release_bin("zap-service-v1"), release_bin("zap-service-v2")
+    rel1, rel2 = sha256_of(v1)[:16], sha256_of(v2)[:16]
+    assert "release=%s" % rel1 in host.file(svc + "/deployed").content_string
+    # the host as the killed run leaves it
+    host.check_output("install -d -o root -g root -m 0755 %s/releases/%s" % (svc, rel2))
+    copied = host.ansible("copy", "src=%s dest=%s/releases/%s/zap-service owner=root group=root mode=0755" % (v2, svc, rel2),
+                          check=False)
+    assert not copied.get("failed"), copied
+    host.check_output("ln -sfn releases/%s %s/current" % (rel2, svc))
+    assert healthz(host)["version"] == "v1"  # new files, old process
+    try:
+        proc = run_playbook("redeploy.yml", "-e", "zapdemo_binary=" + v2)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        # the health check ran (its tasks are only included when the role restarts the service)
+        # (profile_tasks may print a timing line between the task's header and its result)
+        assert re.search(r"TASK \[[^\]]*Check the health endpoint: zapdemo\][^\n]*\n(?:[^\n]*\n){0,2}?ok: ", proc.stdout), \
+            proc.stdout[-3000:]
+        # the running process is v2 (its /proc/PID/exe is not readable from `docker exec` without CAP_SYS_PTRACE)
+        assert healthz(host)["version"] == "v2"
+        assert "release=%s" % rel2 in host.file(svc + "/deployed").content_string
+    finally:
+        # back to the converged state (v1) for the tests after this one
+        back = run_playbook("redeploy.yml", "-e", "zapdemo_binary=" + v1)
+        assert back.returncode == 0, back.stdout[-3000:]
+    assert healthz(host)["version"] == "v1"
+    assert "release=%s" % rel1 in host.file(svc + "/deployed").content_string
 
 
 def test_releases_and_url_source(host):
