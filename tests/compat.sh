@@ -51,7 +51,7 @@ if [ ! -f "$venv/.stamp" ] || [ "$req" -nt "$venv/.stamp" ] || [ requirements.tx
   touch "$venv/.stamp"
   echo "=== compat $core: $venv built with $("$python" --version) in $(( $(date +%s) - start ))s"
 fi
-echo "=== compat $core: $("$venv/bin/ansible" --version | head -1), $("$venv/bin/python" --version)"
+echo "=== compat $core: $("$venv/bin/ansible" --version | sed -n 1p), $("$venv/bin/python" --version)"
 
 results=()
 rc=0
