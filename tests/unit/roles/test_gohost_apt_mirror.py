@@ -138,10 +138,8 @@ CONFIG = {"root": "/nonexistent", "aptly_config": "/etc/aptly.conf", "gnupghome"
                "keyrings": ["/k.gpg"], "filter": "hello", "filter_with_deps": True}]}
 
 
-@pytest.fixture(name="clock")
-def fixture_clock(monkeypatch):
-    """One new stamp per update (real runs are seconds apart; the tests run several in one second)."""
-    stamps = ("20260101T0000%02dZ" % i for i in range(60))
+def fake_clock(monkeypatch, stamps):
+    """The updater's clock gives the next of stamps (an iterator) as each run's snapshot stamp."""
 
     class Clock(object):
         @staticmethod
@@ -153,6 +151,12 @@ def fixture_clock(monkeypatch):
             return T()
 
     monkeypatch.setattr(gam.datetime, "datetime", Clock)
+
+
+@pytest.fixture(name="clock")
+def fixture_clock(monkeypatch):
+    """One new stamp per update (real runs are seconds apart; the tests run several in one second)."""
+    fake_clock(monkeypatch, ("20260101T0000%02dZ" % i for i in range(60)))
 
 
 @pytest.fixture(name="cfg")
@@ -232,18 +236,7 @@ def test_download_failure_message(cfg):
 def test_switch_prune_and_rollback(monkeypatch, cfg):
     aptly = FakeAptly(cfg)
     pubs = gam.expand(cfg)
-    stamps = iter(["20260101T000000Z", "20260102T000000Z", "20260103T000000Z"])
-
-    class Clock(object):
-        @staticmethod
-        def now(tz=None):
-            class T(object):
-                @staticmethod
-                def strftime(fmt):
-                    return next(stamps)
-            return T()
-
-    monkeypatch.setattr(gam.datetime, "datetime", Clock)
+    fake_clock(monkeypatch, iter(["20260101T000000Z", "20260102T000000Z", "20260103T000000Z"]))
     for _unused in range(3):
         gam.cmd_update(aptly, pubs, cfg)
     assert [c for c in aptly.calls if c[:2] == ["publish", "switch"]]
