@@ -286,7 +286,14 @@ def update(config, log=None):
     if not os.path.isdir(config["cache_dir"]):
         os.makedirs(config["cache_dir"])
     _cleanup(root, int(config.get("keep", 2)))
-    info = _go(config, ["list", "-m", "-json", "%s@%s" % (module, config.get("version") or "latest")])
+    wanted = config.get("version") or "latest"
+    try:
+        info = _go(config, ["list", "-m", "-json", "%s@%s" % (module, wanted)])
+    except VulnDBError as exc:
+        if wanted == "latest":
+            raise VulnDBError("%s (the GOPROXY %s does not resolve @latest for %s: name a version instead)"
+                              % (exc, (config.get("env") or {}).get("GOPROXY", "of the environment"), module))
+        raise
     version = info.get("Version")
     if not version:
         raise VulnDBError("go list -m %s@%s named no version" % (module, config.get("version")))

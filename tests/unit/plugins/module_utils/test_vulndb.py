@@ -274,3 +274,11 @@ def test_main_reports_failure_on_stderr_with_exit_1(mirror, tmp_path, capsys):
     assert vdb.main([str(path)]) == 0
     assert json.loads(capsys.readouterr().out)["version"] == spec["latest"]
     assert vdb.main([]) == 2
+
+
+def test_latest_that_does_not_resolve_says_to_name_a_version(mirror):
+    config, spec, save, calls = mirror
+    spec["latest"] = "v0.0.0-20990101000000-000000000000"  # the fake proxy then knows no latest version
+    save()
+    with pytest.raises(vdb.VulnDBError, match=r"does not resolve @latest for golang.org/x/vulndb: name a version"):
+        vdb.update(config)
