@@ -72,8 +72,10 @@ def parse_stream(text):
 
 
 def semver_to_go_tag(version):
-    """v1.26.8 -> go1.26.8, v1.20.0 -> go1.20, v1.21.0-rc.1 -> go1.21rc1 (govulncheck's internal/semver.SemverToGoTag:
-    how its text output names standard library and toolchain versions). Anything else is returned unchanged."""
+    """The Go release named by a semantic version of the stdlib or toolchain module, as Go tags its releases:
+    v1.26.8 -> go1.26.8, v1.21.0 -> go1.21.0 (from 1.21 the first release has its .0), v1.20.0 -> go1.20,
+    v1.21.0-rc.2 -> go1.21rc2, v1.0.0 -> go1 (after govulncheck's internal/semver.SemverToGoTag, without the dash
+    it leaves before a prerelease). Anything else is returned unchanged."""
     match = re.match(r"^v(\d+)\.(\d+)\.(\d+)(?:-([a-z]+)\.?(\d+))?$", version or "")
     if not match:
         return version

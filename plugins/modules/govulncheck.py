@@ -100,8 +100,9 @@ notes:
   - An executable without a symbol table (C(strip), C(-ldflags=-s)) cannot be analysed by symbol - govulncheck then
     reports every known vulnerable symbol of each affected module, at C(go.mod) precision by its own account. Its
     vulnerabilities are therefore all given the level V(module), with no symbols, and C(stripped) is true.
-  - Versions of the standard library (module V(stdlib)) and of the go command (module V(toolchain)) are given as Go
-    releases (C(go1.26.8)), as govulncheck's text output prints them; other modules' as module versions (C(v0.3.7)).
+  - Versions of the standard library (module V(stdlib)) and of the go command (module V(toolchain)) are given by the
+    names of Go releases (C(go1.26.8), C(go1.21.0), C(go1.20), C(go1.21rc2)), as govulncheck's text output does,
+    not in the semantic version form of its JSON (C(v1.26.8)); other modules' as module versions (C(v0.3.7)).
   - The SBOM's hashes are the Go module C(h1:) sums (base64 of a SHA-256 of the module's file list,
     C(golang.org/x/mod/sumdb/dirhash)) written as hex, since CycloneDX takes hex hashes only - they are not the
     hash of a file. The serial number is derived from the executable's SHA-256 and the document has no timestamp,
