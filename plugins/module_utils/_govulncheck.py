@@ -50,25 +50,34 @@ class DatabaseError(Exception):
 
 # --- the JSON stream ------------------------------------------------------------------------------------------------
 
-def parse_stream(text):
-    """The list of JSON objects in govulncheck's output; raises StreamError at the first one that does not parse."""
+def decode_stream(text):
+    """(messages, error): the JSON objects of govulncheck's output up to the first that does not parse, and why it
+    does not ("" when all do)."""
     decoder = json.JSONDecoder()
     messages, pos, end = [], 0, len(text)
     while True:
         while pos < end and text[pos] in " \t\r\n":
             pos += 1
         if pos >= end:
-            return messages
+            return messages, ""
         try:
             obj, pos_next = decoder.raw_decode(text, pos)
         except ValueError as exc:
-            raise StreamError("govulncheck printed invalid JSON at byte %d (message %d): %s"
+            return messages, ("govulncheck printed invalid JSON at byte %d (message %d): %s"
                               % (pos, len(messages) + 1, exc))
         if not isinstance(obj, dict):
-            raise StreamError("govulncheck printed a JSON %s at byte %d, not an object (message %d)"
+            return messages, ("govulncheck printed a JSON %s at byte %d, not an object (message %d)"
                               % (type(obj).__name__, pos, len(messages) + 1))
         messages.append(obj)
         pos = pos_next
+
+
+def parse_stream(text):
+    """The list of JSON objects in govulncheck's output; raises StreamError at the first one that does not parse."""
+    messages, error = decode_stream(text)
+    if error:
+        raise StreamError(error)
+    return messages
 
 
 def semver_to_go_tag(version):
@@ -226,11 +235,7 @@ def run_scan(run_command, argv, timeout=None):
     error is "" on success, else govulncheck's own message (its stderr), the timeout, or where its output does
     not parse; messages then holds what was read before (the config message, usually)."""
     rc, out, err = run_command(argv, environ_update=dict(SCAN_ENV))
-    messages, parse_error = [], ""
-    try:
-        messages = parse_stream(out or "")
-    except StreamError as exc:
-        parse_error = str(exc)
+    messages, parse_error = decode_stream(out or "")
     if timeout and argv and argv[0].endswith("timeout") and rc in (124, 137):
         return messages, "govulncheck did not finish within %d seconds (timeout %s)" % (timeout, "SIGKILL" if rc == 137
                                                                                         else "SIGTERM")

@@ -261,8 +261,9 @@ def test_run_scan_timeout():
 
 def test_run_scan_bad_output():
     text = stream_text("lang-old")
-    _messages, error = gv.run_scan(FakeRun(0, text[:-40]), ["g"])
+    messages, error = gv.run_scan(FakeRun(0, text[:-40]), ["g"])
     assert error.startswith("govulncheck printed invalid JSON at byte")
+    assert messages == gv.parse_stream(text)[:-1]  # all but the cut one
     _messages, error = gv.run_scan(FakeRun(0, '{"progress": {"message": "x"}}'), ["g"])
     assert "no config message" in error
     _messages, error = gv.run_scan(FakeRun(2, "", ""), ["g"])
