@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: govulncheck
 short_description: Scan Go executables for known vulnerabilities with govulncheck, check their build policy, make SBOMs
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Finds the Go executables under O(paths) (as M(noble.gohost.go_binary_info) does, with the same reader of the
     build information) and runs C(govulncheck -db DB -mode binary -format json FILE) on each, against the Go
