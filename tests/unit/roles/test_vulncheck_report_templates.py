@@ -176,8 +176,8 @@ def test_markdown_fail_on(rendered):
         rows = table_rows(rendered[fail_on]["md"].split("## Summary", 1)[1].split("\n## ", 1)[0])
         return cells(rows[2])[8]
     total = sum(module_result()["counts"][k] for k in ("symbol", "package", "module"))
-    assert [web1_status(f) for f in FAIL_ON] == ["✅", "❌ 1 at symbol", "❌ 1 at package",
-                                                  "❌ %d at module" % total]
+    want = ["✅", "❌ 1 at symbol", "❌ 1 at package", "❌ %d at module" % total]
+    assert [web1_status(f) for f in FAIL_ON] == want
     assert "❌ [GO-2022-1059]" not in rendered["none"]["md"] and "[GO-2022-1059]" in rendered["none"]["md"]
 
 

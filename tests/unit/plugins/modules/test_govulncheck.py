@@ -132,8 +132,8 @@ def test_scans_each_go_binary_once_and_lists_the_script(built, fake_govulncheck)
     scans = [c for c in runs.calls if c[0][-1] != "-version"]
     assert [c[0][-1] for c in scans] == [b["path"] for b in result["binaries"]]
     for argv, env, goflags in scans:
-        assert argv[argv.index(fake_govulncheck):-1] == [fake_govulncheck, "-db", DB, "-mode", "binary", "-format",
-                                                          "json"]
+        want = [fake_govulncheck, "-db", DB, "-mode", "binary", "-format", "json"]
+        assert argv[argv.index(fake_govulncheck):-1] == want
         assert env == {"GOTOOLCHAIN": "local"} and goflags is None
         if shutil.which("timeout"):
             assert argv[:3] == [shutil.which("timeout"), "--kill-after=10", "300"]
