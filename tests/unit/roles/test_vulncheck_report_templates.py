@@ -24,7 +24,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 TEMPLATES = os.path.join(ROOT, "playbooks", "templates")
 RESULT = os.path.join(ROOT, "tests", "unit", "fixtures", "govulncheck", "module-result.json")
 PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-HOSTS = ["web1", "web2", "web3", "web4"]
+HOSTS = ["web1", "web2", "web3", "web4", "web5"]
 FAILED_MSG = "db http://vulndb:8080 is unreachable: GET http://vulndb:8080/index/db.json: Connection refused"
 SCAN_ERROR = "govulncheck failed (rc 1): govulncheck: reading binary: unexpected EOF"
 POLICY = {"min_go_version": "1.26.9", "cgo_disabled": True, "trimpath": True, "vcs_clean": None}
@@ -37,7 +37,8 @@ def module_result():
 
 
 def host_results():
-    """web1: the real result; web2: one executable govulncheck could not scan; web3: failed; web4: none."""
+    """web1: the real result; web2: one executable govulncheck could not scan; web3: failed; web5: skipped (a task
+    result); web4 has none."""
     web1 = module_result()
     web2 = copy.deepcopy(web1)
     broken = [b for b in web2["binaries"] if b["path"].endswith("/lang-new")][0]
@@ -47,7 +48,8 @@ def host_results():
                 counts={"symbol": 0, "package": 0, "module": 0, "policy": len(broken["policy_violations"]),
                         "binaries": 1, "not_go": 0})
     web3 = {"failed": True, "changed": False, "msg": FAILED_MSG}
-    return {"web1": web1, "web2": web2, "web3": web3}
+    web5 = {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"}
+    return {"web1": web1, "web2": web2, "web3": web3, "web5": web5}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +116,7 @@ def test_json_is_the_module_results(rendered):
     assert web1["not_go"] == [{"path": "/tmp/gohost-vulncheck/bin/backup.sh", "reason": "not an ELF executable"}]
     assert doc["hosts"]["web2"]["binaries"][0]["scan_error"] == SCAN_ERROR
     assert doc["hosts"]["web3"] == {"binaries": [], "not_go": [], "counts": None, "error": FAILED_MSG}
-    assert doc["hosts"]["web4"]["error"].startswith("not scanned")
+    assert doc["hosts"]["web4"]["error"].startswith("not scanned") and doc["hosts"]["web5"] == doc["hosts"]["web4"]
     # deterministic: the same inputs render the same bytes whatever the fail_on
     assert json.loads(rendered["none"]["json"])["hosts"] == doc["hosts"]
 
@@ -145,7 +147,8 @@ def test_markdown_content(rendered):
     assert web1[1:8] == [str(c[k]) for k in ("binaries", "symbol", "package", "module", "policy", "not_go")] + ["0"]
     assert web1[8] == "❌ 1 at package"
     assert cells(rows[3])[7:] == ["1", "⚠️ not all scanned"]  # web2's scan error
-    assert "scan failed: " + FAILED_MSG in rows[4] and "not scanned (unreachable)" in rows[5]
+    assert "scan failed: " + FAILED_MSG in rows[4]
+    assert "not scanned (unreachable or skipped)" in rows[5] and "not scanned (unreachable or skipped)" in rows[6]
     # every table has as many cells per row as its header
     for block in md.split("\n\n"):
         trs = table_rows(block)
@@ -250,7 +253,8 @@ def test_html_parses_and_says_it_all(rendered):
     assert page.rows[1][1:7] == [str(c[k]) for k in ("binaries", "symbol", "package", "module", "policy", "not_go")]
     assert page.rows[1][8] == "1 at package or deeper"
     assert page.rows[2][7:] == ["1", "not all scanned"]
-    assert page.rows[3][1] == "scan failed: " + FAILED_MSG and page.rows[4][1].startswith("not scanned")
+    assert page.rows[3][1] == "scan failed: " + FAILED_MSG
+    assert page.rows[4][1].startswith("not scanned") and page.rows[5][1] == page.rows[4][1]
     for words in ("GO-2022-1059", "CVE-2022-32149", "v0.3.7 → v0.3.8", "golang.org/x/text/language.ParseAcceptLanguage",
                   "standard library", "go1.26.8 → go1.26.9", "evidence: build\tCGO_ENABLED=1".replace("\t", " "),
                   "/tmp/gohost-vulncheck/bin/backup.sh: not an ELF executable", "Stripped (no symbol table)",
