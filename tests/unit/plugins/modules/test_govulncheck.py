@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import struct
 import subprocess
 import threading
 
@@ -291,3 +292,18 @@ def test_timeout_must_be_positive(tmp_path, fake_govulncheck):
     result, _runs = scan({"paths": [str(tmp_path)], "db": DB, "govulncheck": fake_govulncheck, "timeout": 0,
                           "_expect_fail": True})
     assert "timeout must be a positive number" in result["msg"]
+
+
+@needs_go
+def test_no_section_table_is_stripped(built, fake_govulncheck, tmp_path):
+    """sstrip-like (no section table, so no symbol table either): still a Go binary, and stripped."""
+    data = bytearray(open(built["plain"], "rb").read())
+    struct.pack_into("<Q", data, 0x28, 0)  # e_shoff
+    struct.pack_into("<HH", data, 0x3C, 0, 0)  # e_shnum, e_shstrndx
+    path = tmp_path / "nosections"
+    path.write_bytes(bytes(data))
+    result, _runs = scan({"paths": [str(path), built["plain"]], "db": DB, "govulncheck": fake_govulncheck})
+    nosections, plain = result["binaries"]
+    assert (nosections["stripped"], plain["stripped"]) == (True, False)
+    assert nosections["go_version"] == plain["go_version"]
+    assert set(v["level"] for v in nosections["vulns"]) == {"module"}
