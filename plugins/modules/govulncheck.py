@@ -60,7 +60,9 @@ options:
     required: true
   govulncheck:
     description:
-      - The govulncheck executable (v1.0.0 or later, which prints the JSON stream this module reads).
+      - The govulncheck executable (v1.0.0 or later, which prints the JSON stream this module reads). The module runs
+        C(govulncheck -version) before any scan and fails, naming this option, when it is missing, cannot be run,
+        or is not govulncheck.
     type: path
     default: /usr/local/bin/govulncheck
   policy:
@@ -284,6 +286,20 @@ def read_db_index(module, db, timeout):
         module.fail_json(msg=to_native(exc))
 
 
+def govulncheck_version(module, binary):
+    """{name, version} from `govulncheck -version`, or fail_json naming the govulncheck option."""
+    try:
+        rc, out, err = module.run_command([binary, "-version"], environ_update=dict(gv.SCAN_ENV),
+                                          handle_exceptions=False)
+    except (OSError, IOError) as exc:
+        module.fail_json(msg="govulncheck: cannot run %s: %s" % (binary, to_native(exc)))
+    scanner = gv.parse_version_output(out)
+    if rc != 0 or scanner is None:
+        module.fail_json(msg="govulncheck: %s -version failed or is not govulncheck's (rc %d): %s"
+                         % (binary, rc, (err or out or "no output").strip()[-500:]))
+    return scanner
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -318,6 +334,7 @@ def main():
         module.fail_json(msg="govulncheck: %s is not executable" % binary)
     db = params["db"].rstrip("/")
     db_info = read_db_index(module, db, params["timeout"])
+    scanner = govulncheck_version(module, binary)
 
     for key in gv.SCAN_ENV_UNSET:
         os.environ.pop(key, None)
@@ -340,14 +357,8 @@ def main():
         binaries.append(gv.binary_entry(path, info, sha256, stripped, messages, scan_error, policy, params["sbom"]))
     not_go.extend({"path": e["path"], "reason": e["msg"]} for e in errors)
 
-    scanner = None
     if config.get("scanner_name"):
         scanner = {"name": config["scanner_name"], "version": config.get("scanner_version")}
-    else:
-        rc, out, err = module.run_command([binary, "-version"], environ_update=dict(gv.SCAN_ENV))
-        scanner = gv.parse_version_output(out)
-        if rc != 0 or scanner is None:
-            module.fail_json(msg="govulncheck: %s -version failed (rc %d): %s" % (binary, rc, (err or out).strip()))
     counts = {"symbol": 0, "package": 0, "module": 0, "policy": 0, "binaries": len(binaries), "not_go": len(not_go)}
     for entry in binaries:
         for level, number in gv.count_levels(entry["vulns"]).items():

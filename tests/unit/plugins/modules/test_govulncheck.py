@@ -195,7 +195,7 @@ def test_scan_error_keeps_the_entry(built, fake_govulncheck):
     # the cut stream still had its config message: the scanner and the database's date come from there
     assert result["scanner"] == {"name": "govulncheck", "version": "v1.9.0"}
     assert result["db"]["last_modified"] == "2026-12-04T01:26:18Z"
-    assert [c for c in _runs.calls if c[0][-1] == "-version"] == []
+    assert [c[0] for c in _runs.calls if c[0][-1] == "-version"] == [[fake_govulncheck, "-version"]]
 
 
 def test_nothing_to_scan_asks_the_version(tmp_path, fake_govulncheck):
@@ -242,7 +242,8 @@ def test_db_over_http(built, fake_govulncheck):
     with http_server(DB_DIR) as url:
         result, runs = scan({"paths": [built["plain"]], "db": url + "/", "govulncheck": fake_govulncheck})
     assert result["db"]["url"] == url and result["db"]["modified"] == "2026-12-04T01:26:18Z"
-    assert runs.calls[0][0][runs.calls[0][0].index("-db") + 1] == url
+    argv = runs.calls[1][0]  # after `govulncheck -version`
+    assert argv[argv.index("-db") + 1] == url
 
 
 def test_db_failures_scan_nothing(tmp_path, fake_govulncheck):
@@ -307,3 +308,20 @@ def test_no_section_table_is_stripped(built, fake_govulncheck, tmp_path):
     assert (nosections["stripped"], plain["stripped"]) == (True, False)
     assert nosections["go_version"] == plain["go_version"]
     assert set(v["level"] for v in nosections["vulns"]) == {"module"}
+
+
+def test_govulncheck_that_cannot_run(tmp_path):
+    """Not mocked: an executable file that is no program (exec fails), and one that is not govulncheck."""
+    garbage = tmp_path / "govulncheck"
+    garbage.write_bytes(b"\x00\x01\x02 not a program")
+    garbage.chmod(0o755)
+    with set_module_args({"paths": [str(tmp_path)], "db": DB, "govulncheck": str(garbage)}):
+        result = run_module(govulncheck.main, expect_fail=True)
+    assert result["msg"].startswith("govulncheck: cannot run %s: " % garbage), result["msg"]
+    other = tmp_path / "other"
+    other.write_text("#!/bin/sh\necho 'flag provided but not defined: -version' >&2\nexit 2\n")
+    other.chmod(0o755)
+    with set_module_args({"paths": [str(tmp_path)], "db": DB, "govulncheck": str(other)}):
+        result = run_module(govulncheck.main, expect_fail=True)
+    assert result["msg"] == ("govulncheck: %s -version failed or is not govulncheck's (rc 2): flag provided but not "
+                             "defined: -version" % other)
