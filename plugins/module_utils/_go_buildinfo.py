@@ -25,6 +25,7 @@ __metaclass__ = type
 import mmap
 import os
 import re
+import stat
 import struct
 
 MAGIC = b"\xff Go buildinf:"
@@ -94,10 +95,10 @@ class _Elf(object):
             out.append((p_type, p_flags, p_offset, p_vaddr, p_filesz))
         return out
 
-    def section(self, wanted):
-        """(offset, size) of the section named `wanted`, or None (no section table, or no such section)."""
-        if not self.e_shoff or not self.e_shnum or self.e_shstrndx >= self.e_shnum:
-            return None
+    def section_headers(self):
+        """(name offset, type, offset, size) of every section header; [] when there is no section table."""
+        if not self.e_shoff or not self.e_shnum:
+            return []
         headers = []
         for i in range(self.e_shnum):
             off = self.e_shoff + i * self.e_shentsize
@@ -106,6 +107,13 @@ class _Elf(object):
             else:
                 name, sh_type, _flags, _addr, sh_offset, sh_size = self._unpack("IIIIII", off)
             headers.append((name, sh_type, sh_offset, sh_size))
+        return headers
+
+    def section(self, wanted):
+        """(offset, size) of the section named `wanted`, or None (no section table, or no such section)."""
+        if not self.e_shoff or not self.e_shnum or self.e_shstrndx >= self.e_shnum:
+            return None
+        headers = self.section_headers()
         strtab_off, strtab_size = headers[self.e_shstrndx][2], headers[self.e_shstrndx][3]
         if strtab_off + strtab_size > len(self.data):
             raise NotGoBinary("truncated ELF file (the section names are cut off)")
@@ -347,6 +355,24 @@ def summarize(version, info):
     }
 
 
+SHT_SYMTAB = 2
+
+
+def has_symbol_table(path):
+    """Whether the ELF file at `path` has a symbol table (a SHT_SYMTAB section), which `strip`, `-ldflags=-s` and
+    sstrip remove. debug/elf's Symbols() fails with ErrNoSymbols without one, and tools that map addresses back
+    to functions (govulncheck's binary mode) then lose their symbol-level precision. Raises NotGoBinary when the
+    file is not ELF, OSError when it cannot be read."""
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            raise NotGoBinary("empty file")
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            return any(sh_type == SHT_SYMTAB for _name, sh_type, _off, _size in _Elf(mapped).section_headers())
+        finally:
+            mapped.close()
+
+
 def read_file(path):
     """Summary of one executable; raises NotGoBinary (not Go, truncated) or OSError (unreadable)."""
     with open(path, "rb") as fh:
@@ -359,3 +385,47 @@ def read_file(path):
         finally:
             mapped.close()
     return summarize(version, parse_modinfo(text))
+
+
+def candidates(paths, recurse, follow, errors):
+    """Regular files under `paths`, each real file once, in path order (a directory's files sorted by name).
+
+    A directory is scanned for regular files, its subdirectories only with `recurse`; symbolic links to files in a
+    directory are read only with `follow` (a path given by name is always read). Paths that cannot be read are
+    appended to `errors` as {path, msg}."""
+    seen = set()
+    for top in paths:
+        try:
+            st = os.stat(top)
+        except OSError as exc:
+            errors.append({"path": top, "msg": exc.strerror or str(exc)})
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if key not in seen:
+                seen.add(key)
+                yield top
+            continue
+        for root, dirs, files in os.walk(top, followlinks=False, onerror=lambda e: errors.append(
+                {"path": e.filename, "msg": e.strerror or str(e)})):
+            dirs.sort()
+            if not recurse:
+                del dirs[:]
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                try:
+                    lst = os.lstat(path)
+                    if stat.S_ISLNK(lst.st_mode):
+                        if not follow:
+                            continue
+                        lst = os.stat(path)
+                except OSError as exc:
+                    errors.append({"path": path, "msg": exc.strerror or str(exc)})
+                    continue
+                if not stat.S_ISREG(lst.st_mode):
+                    continue
+                key = (lst.st_dev, lst.st_ino)
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield path

@@ -181,56 +181,14 @@ scanned:
   type: int
 """
 
-import os
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.noble.gohost.plugins.module_utils._go_buildinfo import (
     NotGoBinary,
+    candidates,
     read_file,
     version_key,
 )
-
-
-def _candidates(paths, recurse, follow, errors):
-    """Regular files under `paths`, each real file once."""
-    seen = set()
-    for top in paths:
-        try:
-            st = os.stat(top)
-        except OSError as exc:
-            errors.append({"path": top, "msg": exc.strerror or str(exc)})
-            continue
-        if not stat.S_ISDIR(st.st_mode):
-            key = (st.st_dev, st.st_ino)
-            if key not in seen:
-                seen.add(key)
-                yield top
-            continue
-        for root, dirs, files in os.walk(top, followlinks=False, onerror=lambda e: errors.append(
-                {"path": e.filename, "msg": e.strerror or str(e)})):
-            dirs.sort()
-            if not recurse:
-                del dirs[:]
-            for name in sorted(files):
-                path = os.path.join(root, name)
-                try:
-                    lst = os.lstat(path)
-                    if stat.S_ISLNK(lst.st_mode):
-                        if not follow:
-                            continue
-                        lst = os.stat(path)
-                except OSError as exc:
-                    errors.append({"path": path, "msg": exc.strerror or str(exc)})
-                    continue
-                if not stat.S_ISREG(lst.st_mode):
-                    continue
-                key = (lst.st_dev, lst.st_ino)
-                if key in seen:
-                    continue
-                seen.add(key)
-                yield path
 
 
 def main():
@@ -255,7 +213,7 @@ def main():
 
     binaries, not_go, errors, outdated = [], [], [], []
     scanned = 0
-    for path in _candidates(params["paths"], params["recurse"], params["follow"], errors):
+    for path in candidates(params["paths"], params["recurse"], params["follow"], errors):
         scanned += 1
         try:
             info = read_file(path)
