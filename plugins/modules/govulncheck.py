@@ -74,7 +74,8 @@ options:
     default: {}
     suboptions:
       min_go_version:
-        description: The oldest Go release allowed, such as C(1.25) or C(1.25.3).
+        description: The oldest Go release allowed, such as C("1.25") or C("1.25.3") (quoted in YAML, where C(1.20)
+          is the number 1.2).
         type: str
       cgo_disabled:
         description: Require C(CGO_ENABLED=0).
