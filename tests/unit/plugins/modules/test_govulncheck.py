@@ -315,7 +315,8 @@ def test_govulncheck_that_cannot_run(tmp_path):
     garbage = tmp_path / "govulncheck"
     garbage.write_bytes(b"\x00\x01\x02 not a program")
     garbage.chmod(0o755)
-    with mock.patch.dict(os.environ), set_module_args({"paths": [str(tmp_path)], "db": DB, "govulncheck": str(garbage)}):
+    with mock.patch.dict(os.environ), \
+            set_module_args({"paths": [str(tmp_path)], "db": DB, "govulncheck": str(garbage)}):
         result = run_module(govulncheck.main, expect_fail=True)
     assert result["msg"].startswith("govulncheck: cannot run %s: " % garbage), result["msg"]
     other = tmp_path / "other"
