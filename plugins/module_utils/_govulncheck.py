@@ -176,7 +176,9 @@ def summarize_scan(messages, stripped=False):
         frames = [fr for f in findings for fr in f["trace"]]
         package = ""
         if level != "module":
-            package = next((fr["package"] for f in deepest for fr in f["trace"] if fr.get("package")), "")
+            # Every vulnerable package the deepest findings name, sorted: govulncheck emits findings from
+            # concurrent workers, so "the first" would change from run to run.
+            package = ", ".join(sorted(set(fr["package"] for f in deepest for fr in f["trace"][:1] if fr.get("package"))))
         symbols = []
         if level == "symbol":
             for f in deepest:
