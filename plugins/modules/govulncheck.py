@@ -74,7 +74,8 @@ options:
     default: {}
     suboptions:
       min_go_version:
-        description: The oldest Go release allowed, such as C(1.25) or C(1.25.3).
+        description: The oldest Go release allowed, such as C("1.25") or C("1.25.3") (quoted in YAML, where C(1.20)
+          is the number 1.2).
         type: str
       cgo_disabled:
         description: Require C(CGO_ENABLED=0).
@@ -187,8 +188,8 @@ binaries:
         - Known vulnerabilities, one per vulnerability and affected module, sorted by level (V(symbol) first),
           then id. Empty when C(scan_error) is set.
         - C(id), C(aliases) (CVE and GHSA ids), C(summary), C(url) (the database's page), C(module) (V(stdlib) for
-          the standard library, V(toolchain) for the go command), C(package) (the vulnerable package found, V("")
-          at level V(module)), C(found_version), C(fixed_version) (V("") when there is no fix), C(level)
+          the standard library, V(toolchain) for the go command), C(package) (the vulnerable package found - several
+          sorted and joined by V(", ") - or V("") at level V(module)), C(found_version), C(fixed_version) (V("") when there is no fix), C(level)
           (V(symbol), V(package) or V(module)), C(symbols) (the vulnerable functions found, as
           C(package.Function) or C(package.Type.Method), at level V(symbol) only).
       type: list

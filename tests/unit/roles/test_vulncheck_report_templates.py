@@ -255,7 +255,8 @@ def test_html_parses_and_says_it_all(rendered):
     assert page.rows[2][7:] == ["1", "not all scanned"]
     assert page.rows[3][1] == "scan failed: " + FAILED_MSG
     assert page.rows[4][1].startswith("not scanned") and page.rows[5][1] == page.rows[4][1]
-    for words in ("GO-2022-1059", "CVE-2022-32149", "v0.3.7 → v0.3.8", "golang.org/x/text/language.ParseAcceptLanguage",
+    for words in ("GO-2022-1059", "CVE-2022-32149", "v0.3.7 → v0.3.8",
+                  "golang.org/x/text/language.ParseAcceptLanguage",
                   "standard library", "go1.26.8 → go1.26.9", "evidence: build\tCGO_ENABLED=1".replace("\t", " "),
                   "/tmp/gohost-vulncheck/bin/backup.sh: not an ELF executable", "Stripped (no symbol table)",
                   "Scan error: " + SCAN_ERROR, "The scan failed: " + FAILED_MSG, "Not scanned"):

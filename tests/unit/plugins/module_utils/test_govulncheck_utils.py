@@ -460,3 +460,19 @@ def test_binary_entry_of_lang_old(old):
     bare = gv.binary_entry("/x", info, "0" * 64, True, old, "govulncheck failed (rc 1): boom", {}, False)
     assert bare["vulns"] == [] and bare["scan_error"] == "govulncheck failed (rc 1): boom" and "sbom" not in bare
     assert bare["stripped"] is True
+
+
+def test_same_result_whatever_the_order_of_the_findings(old):
+    """govulncheck emits findings from concurrent workers: the order of a vulnerability's findings varies between
+    runs, the result must not. A second symbol finding in another package, in both orders."""
+    extra = {"finding": {"osv": "GO-2022-1059", "fixed_version": "v0.3.8", "trace": [
+        {"module": "golang.org/x/text", "version": "v0.3.7", "package": "golang.org/x/text/internal/language",
+         "function": "Parse", "receiver": "*Tag"}]}}
+    body = [m for m in old if "finding" not in m]
+    found = [m for m in old if "finding" in m] + [extra]
+    one = gv.summarize_scan(body + found)["vulns"]
+    two = gv.summarize_scan(body + list(reversed(found)))["vulns"]
+    assert one == two
+    assert one[0]["package"] == "golang.org/x/text/internal/language, golang.org/x/text/language"
+    assert one[0]["symbols"] == ["golang.org/x/text/internal/language.Tag.Parse",
+                                 "golang.org/x/text/language.ParseAcceptLanguage"]

@@ -315,13 +315,31 @@ def test_govulncheck_that_cannot_run(tmp_path):
     garbage = tmp_path / "govulncheck"
     garbage.write_bytes(b"\x00\x01\x02 not a program")
     garbage.chmod(0o755)
-    with set_module_args({"paths": [str(tmp_path)], "db": DB, "govulncheck": str(garbage)}):
+    with mock.patch.dict(os.environ), \
+            set_module_args({"paths": [str(tmp_path)], "db": DB, "govulncheck": str(garbage)}):
         result = run_module(govulncheck.main, expect_fail=True)
     assert result["msg"].startswith("govulncheck: cannot run %s: " % garbage), result["msg"]
     other = tmp_path / "other"
     other.write_text("#!/bin/sh\necho 'flag provided but not defined: -version' >&2\nexit 2\n")
     other.chmod(0o755)
-    with set_module_args({"paths": [str(tmp_path)], "db": DB, "govulncheck": str(other)}):
+    with mock.patch.dict(os.environ), set_module_args({"paths": [str(tmp_path)], "db": DB, "govulncheck": str(other)}):
         result = run_module(govulncheck.main, expect_fail=True)
     assert result["msg"] == ("govulncheck: %s -version failed or is not govulncheck's (rc 2): flag provided but not "
                              "defined: -version" % other)
+
+
+@needs_go
+def test_hanging_scan_is_killed(built, tmp_path):
+    """Not mocked: a govulncheck that hangs on the scan is stopped by coreutils' timeout after `timeout` seconds."""
+    if not shutil.which("timeout"):
+        pytest.skip("no coreutils timeout on this machine")
+    hang = tmp_path / "govulncheck"
+    hang.write_text('#!/bin/sh\n[ "$1" = -version ] && { cat %s; exit 0; }\nexec sleep 60\n'
+                    % os.path.join(os.path.abspath(FIXTURES), "version.txt"))
+    hang.chmod(0o755)
+    with mock.patch.dict(os.environ), \
+            set_module_args({"paths": [built["plain"]], "db": DB, "govulncheck": str(hang), "timeout": 1}):
+        result = run_module(govulncheck.main)
+    entry = result["binaries"][0]
+    assert entry["scan_error"] == "govulncheck did not finish within 1 seconds (timeout SIGTERM)"
+    assert entry["vulns"] == [] and result["scanner"] == {"name": "govulncheck", "version": "v1.9.0"}
