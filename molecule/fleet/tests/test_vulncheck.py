@@ -52,7 +52,7 @@ def recap(out):
     rows = {}
     for line in out.split("PLAY RECAP")[-1].splitlines()[1:]:
         if ":" in line and "=" in line:
-            host, _, rest = line.partition(":")
+            host, _sep, rest = line.partition(":")
             rows[host.strip()] = {k: int(v) for k, v in (kv.split("=") for kv in rest.split())}
     return rows
 
