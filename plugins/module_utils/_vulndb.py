@@ -327,8 +327,8 @@ def update(config, log=None):
              "modules": built["modules"], "modified": built["modified"], "built": _now(), "previous": served}
     _atomic_json(os.path.join(root, "state.json"), state)
     _cleanup(root, int(config.get("keep", 2)))
-    log("serving %s@%s: %d entries of %d modules, modified %s" % (module, version, built["entries"],
-                                                                    built["modules"], built["modified"]))
+    log("serving %s@%s: %d entries of %d modules, modified %s"
+        % (module, version, built["entries"], built["modules"], built["modified"]))
     return dict(state, changed=True)
 
 
