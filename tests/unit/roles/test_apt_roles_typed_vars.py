@@ -37,8 +37,9 @@ def unfiltered_uses(role, root=ROOT):
                     if re.match(r"^\s*(#|- name:|name:)", line):
                         continue  # comments and task names only mention the variables
                     for name, kind in options.items():
-                        # "name=" is the label of a value in a message, not a use
-                        for match in re.finditer(r"\b%s\b(?!=)(\s*\|\s*(\w+))?" % re.escape(name), line):
+                        # "name=" is the label of a value in a message, "name is defined" a test: not uses
+                        for match in re.finditer(r"\b%s\b(?!=)(?!\s+is\s+(?:not\s+)?defined)(\s*\|\s*(\w+))?"
+                                                 % re.escape(name), line):
                             if match.group(2) not in FILTER[kind]:
                                 found.append("%s:%d: %s (%s) without | %s" % (
                                     os.path.relpath(path, root), number, name, kind, FILTER[kind][0]))

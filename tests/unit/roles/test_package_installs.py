@@ -55,5 +55,6 @@ def test_apt_install_is_used_by_every_role_that_installs():
             users.setdefault(path.split(os.sep)[1], []).append(path)
             args = task["noble.gohost.apt_install"]
             assert set(args) <= {"name", "install_recommends"}, (path, args)
-    assert sorted(users) == ["apparmor", "apt_mirror", "go_observability", "go_toolchain"], users
+    assert sorted(users) == ["apparmor", "apt_mirror", "go_observability", "go_toolchain", "goproxy"], users
+    assert users["goproxy"] == ["roles/goproxy/tasks/vulndb.yml"]
     assert sorted(users["apt_mirror"]) == ["roles/apt_mirror/tasks/aptly.yml", "roles/apt_mirror/tasks/cache.yml"]
