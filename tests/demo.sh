@@ -49,6 +49,7 @@ phase fleet molecule create -s fleet
 phase site.yml molecule converge -s fleet
 inventory=$(find "$MOLECULE_EPHEMERAL_DIRECTORY" -path '*/inventory/ansible_inventory.yml' | head -n 1)
 phase report ansible-playbook -i "$inventory" playbooks/probe.yml -e "probe_report_dir=$work/report"
+phase vulncheck ansible-playbook -i "$inventory" playbooks/vulncheck.yml -e "vulncheck_report_dir=$work/vulncheck"
 
 host() { echo "gohost-demo-$1-$GOHOST_PLATFORM"; }
 x() { docker exec "$1" bash -c "$2" 2>/dev/null || true; }
@@ -77,6 +78,13 @@ echo "module proxy   $proxy"
 echo "  serves       http://$(ip "$proxy"):8080/ (the Go hosts' GOPROXY: http://$proxy:8080)"
 echo "  cache        $(x "$proxy" 'find /var/cache/goproxy /var/cache/private/goproxy -name "*.zip" 2>/dev/null | wc -l') module zips"
 echo "  look         docker exec $proxy journalctl -u goproxy -n 20"
+echo "  vuln db      http://$(ip "$proxy"):8081/ ($(x "$proxy" 'cat /var/lib/gohost-vulndb/state.json' | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+    print("%s entries of golang.org/x/vulndb@%s" % (s["entries"], s["version"]))
+except ValueError:
+    print("not built")'))"
 for app in app1 app2; do
   h=$(host $app)
   echo
@@ -91,6 +99,7 @@ for app in app1 app2; do
 done
 echo
 echo "fleet report   $work/report/fleet-report.html (and .md, .json)"
+echo "vulnerabilities $work/vulncheck/vulncheck-report.html (and .md, .json, sbom/): service lang on app1 carries GO-2022-1059"
 echo "zap logs       ansible -i $inventory gohost -m noble.gohost.journal_query -a 'unit=api.service parse_zap=true lines=5'"
 echo "remove it      make demo-clean"
 echo
