@@ -22,6 +22,8 @@ description:
     finds services still built with an unsupported release.
 author:
   - noble.gohost developers (@noble-gohost)
+extends_documentation_fragment:
+  - noble.gohost.go_executables
 attributes:
   check_mode:
     description: Reads only; runs the same in check mode.
@@ -30,22 +32,6 @@ attributes:
     description: Nothing changes, so there is nothing to diff.
     support: none
 options:
-  paths:
-    description:
-      - Files or directories to read. A directory is scanned for regular files (see O(recurse)).
-    type: list
-    elements: path
-    required: true
-  recurse:
-    description:
-      - Also scan the subdirectories of a directory in O(paths).
-    type: bool
-    default: false
-  follow:
-    description:
-      - In directories, also read symbolic links to files (a file is read once, under its first path).
-    type: bool
-    default: false
   min_go_version:
     description:
       - A Go release such as C(1.25) or C(1.24.11). Executables built with an older Go are listed in RV(outdated)

@@ -26,6 +26,8 @@ description:
     C(scan_error).
 author:
   - noble.gohost developers (@noble-gohost)
+extends_documentation_fragment:
+  - noble.gohost.go_executables
 attributes:
   check_mode:
     description: Reads only (govulncheck reads the files and the database); runs the same in check mode.
@@ -34,22 +36,6 @@ attributes:
     description: Nothing changes, so there is nothing to diff.
     support: none
 options:
-  paths:
-    description:
-      - Files or directories to scan. A directory is scanned for regular files (see O(recurse)).
-    type: list
-    elements: path
-    required: true
-  recurse:
-    description:
-      - Also scan the subdirectories of a directory in O(paths).
-    type: bool
-    default: false
-  follow:
-    description:
-      - In directories, also read symbolic links to files (a file is read once, under its first path).
-    type: bool
-    default: false
   db:
     description:
       - The Go vulnerability database, as govulncheck's C(-db) takes it - an V(http://) or V(https://) URL (a mirror of
