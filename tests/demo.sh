@@ -49,7 +49,8 @@ phase fleet molecule create -s fleet
 phase site.yml molecule converge -s fleet
 inventory=$(find "$MOLECULE_EPHEMERAL_DIRECTORY" -path '*/inventory/ansible_inventory.yml' | head -n 1)
 phase report ansible-playbook -i "$inventory" playbooks/probe.yml -e "probe_report_dir=$work/report"
-phase vulncheck ansible-playbook -i "$inventory" playbooks/vulncheck.yml -e "vulncheck_report_dir=$work/vulncheck"
+phase vulncheck ansible-playbook -i "$inventory" playbooks/vulncheck.yml -e "vulncheck_report_dir=$work/vulncheck" \
+  -e '{"vulncheck_paths": ["/opt/langsvc"]}'
 
 host() { echo "gohost-demo-$1-$GOHOST_PLATFORM"; }
 x() { docker exec "$1" bash -c "$2" 2>/dev/null || true; }
@@ -99,7 +100,7 @@ for app in app1 app2; do
 done
 echo
 echo "fleet report   $work/report/fleet-report.html (and .md, .json)"
-echo "vulnerabilities $work/vulncheck/vulncheck-report.html (and .md, .json, sbom/): service lang on app1 carries GO-2022-1059"
+echo "vulnerabilities $work/vulncheck/vulncheck-report.html (and .md, .json, sbom/): /opt/langsvc/langsvc on app1 carries GO-2022-1059"
 echo "zap logs       ansible -i $inventory gohost -m noble.gohost.journal_query -a 'unit=api.service parse_zap=true lines=5'"
 echo "remove it      make demo-clean"
 echo

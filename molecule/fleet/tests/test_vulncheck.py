@@ -2,7 +2,7 @@
 """playbooks/vulncheck.yml over the fleet, against the vulnerability database the goproxy host mirrors.
 
 The goproxy host builds the database from golang.org/x/vulndb fetched through its own module proxy and serves it
-with nginx; the Go hosts run `lang`, built with golang.org/x/text v0.3.7 on app1 (GO-2022-1059, fixed in v0.3.8,
+with nginx; the Go hosts run `langsvc` (prepare.yml, /opt/langsvc), built with golang.org/x/text v0.3.7 on app1 (GO-2022-1059, fixed in v0.3.8,
 in ParseAcceptLanguage, which it calls) and with v0.3.8 on app2. The report must name the first, clear the second,
 agree with govulncheck run by hand against the same database, and come from that database only. Then the faults:
 an update that cannot resolve its version, a database that is unreachable or not a database, a file that is not Go.
@@ -64,7 +64,7 @@ def recap(out):
     return rows
 
 
-PATHS = '{"vulncheck_paths": ["/usr/bin/bash"]}'
+PATHS = '{"vulncheck_paths": ["/usr/bin/bash", "/opt/langsvc"]}'
 POLICY = '{"vulncheck_policy": {"min_go_version": "1.26.6", "cgo_disabled": true, "trimpath": true}}'
 
 
@@ -73,7 +73,7 @@ def report():
     """Check mode first (writes nothing), then the real run, then a second one as a gate
     (vulncheck_fail_on=symbol): it changes nothing on any host and fails on app1's finding."""
     with tempfile.TemporaryDirectory() as tmp:
-        checked = playbook("--check", "-e", "vulncheck_report_dir=%s/check" % tmp)
+        checked = playbook("--check", "-e", "vulncheck_report_dir=%s/check" % tmp, "-e", PATHS)
         assert not os.path.exists(os.path.join(tmp, "check", "vulncheck-report.json")), checked.stdout[-2000:]
         assert all(r["failed"] == 0 for r in recap(checked.stdout).values()), checked.stdout[-3000:]
         first = playbook("-e", "vulncheck_report_dir=%s/r" % tmp, "-e", PATHS, "-e", POLICY)
@@ -98,7 +98,9 @@ def gate_message(out):
 
 
 def lang_binary(app):
-    return app.check_output("readlink -f /opt/go-services/lang/current/langsvc")
+    """langsvc (prepare.yml), running as a transient unit."""
+    assert app.service("langsvc").is_running
+    return "/opt/langsvc/langsvc"
 
 
 def entry(rep, app):
