@@ -12,17 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 
-from functools import partial
-from http.server import HTTPServer, SimpleHTTPRequestHandler
 
 import pytest
 
@@ -32,6 +28,9 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, ".cache", "collections"))
 from ansible_collections.noble.gohost.plugins.module_utils import _go_buildinfo as gb  # noqa: E402
 from ansible_collections.noble.gohost.plugins.module_utils import _govulncheck as gv  # noqa: E402
+
+sys.path.insert(0, TOP)
+from tests.unit.plugins.modules.utils import http_server  # noqa: E402  (the module tests' static server)
 
 GO = shutil.which("go") or ("/usr/local/go/bin/go" if os.path.exists("/usr/local/go/bin/go") else None)
 DB_DIR = os.path.join(TOP, "tests", "unit", "fixtures", "govulncheck", "db")
@@ -209,21 +208,6 @@ def test_agrees_with_govulncheck_itself(tools):
         else:
             assert got == dict((k, gv.LEVELS[n]) for k, n in levels.items())
         assert "sbom" not in entry
-
-
-@contextlib.contextmanager
-def http_server(directory):
-    handler = partial(SimpleHTTPRequestHandler, directory=directory)
-    handler.log_message = lambda *a, **k: None
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever)
-    thread.daemon = True
-    thread.start()
-    try:
-        yield "http://127.0.0.1:%d" % server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_database_over_http_and_check_mode(tools):

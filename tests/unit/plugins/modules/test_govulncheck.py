@@ -9,17 +9,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
 import gzip
 import hashlib
 import os
 import shutil
 import struct
 import subprocess
-import threading
 
-from functools import partial
-from http.server import HTTPServer, SimpleHTTPRequestHandler
 from unittest import mock
 
 import pytest
@@ -29,7 +25,7 @@ from ansible.module_utils import basic
 from ansible_collections.noble.gohost.plugins.module_utils import _govulncheck as gv
 from ansible_collections.noble.gohost.plugins.modules import govulncheck
 
-from .utils import run_module, set_module_args
+from .utils import http_server, run_module, set_module_args
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "govulncheck")
 DB_DIR = os.path.abspath(os.path.join(FIXTURES, "db"))
@@ -220,21 +216,6 @@ def test_check_mode_is_the_same(built, fake_govulncheck):
     normal.pop("invocation", None)
     checked.pop("invocation", None)
     assert checked == normal
-
-
-@contextlib.contextmanager
-def http_server(directory):
-    handler = partial(SimpleHTTPRequestHandler, directory=directory)
-    handler.log_message = lambda *a, **k: None
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever)
-    thread.daemon = True
-    thread.start()
-    try:
-        yield "http://127.0.0.1:%d" % server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @needs_go

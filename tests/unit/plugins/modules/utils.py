@@ -13,6 +13,10 @@ __metaclass__ = type
 
 import contextlib
 import json
+import threading
+
+from functools import partial
+from http.server import HTTPServer, SimpleHTTPRequestHandler
 
 from unittest import mock
 
@@ -73,3 +77,19 @@ def run_module(main, expect_fail=False):
                 raise AssertionError("module failed: %r" % (exc.args[0],))
             return exc.args[0]
     raise AssertionError("module returned without calling exit_json or fail_json")
+
+
+@contextlib.contextmanager
+def http_server(directory):
+    """A static HTTP server on a free loopback port serving directory (a database over HTTP); yields its URL."""
+    handler = partial(SimpleHTTPRequestHandler, directory=directory)
+    handler.log_message = lambda *a, **k: None
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.daemon = True
+    thread.start()
+    try:
+        yield "http://127.0.0.1:%d" % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
