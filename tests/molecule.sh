@@ -10,6 +10,9 @@
 #   MOLECULE_COMMAND=converge              another Molecule command than `test` (e.g. converge, verify, destroy)
 #   GOHOST_VENV=.venv-2.16                 the venv whose molecule and ansible-core run the scenarios (default .venv;
 #                                          `make compat` sets it)
+#   GOHOST_MOLECULE_ELSEWHERE="fleet"      scenarios the default run leaves to another stage, each named in the output
+#                                          with GOHOST_MOLECULE_ELSEWHERE_WHY (`make test` runs fleet in its compat
+#                                          stage, on the oldest and the newest ansible-core, instead of on .venv's)
 #   GOHOST_MOLECULE_TIER=container|vm|all  which scenarios the default run (no SCENARIO named) takes (default all):
 #                                          the VM tier is the scenarios with a molecule/<s>/platforms file. `make
 #                                          test` runs the container tier (`make molecule`, two jobs), then the VM
@@ -54,6 +57,11 @@ summary=()
 runs=()
 for s in "${scenarios[@]}"; do
   [ -f "molecule/$s/molecule.yml" ] || { echo "no scenario molecule/$s" >&2; exit 2; }
+  if [ $# -eq 0 ] && [[ " ${GOHOST_MOLECULE_ELSEWHERE:-} " == *" $s "* ]]; then
+    summary+=("scenario $s: not in this stage: ${GOHOST_MOLECULE_ELSEWHERE_WHY:-GOHOST_MOLECULE_ELSEWHERE names it}")
+    echo "=== ${summary[-1]}"
+    continue
+  fi
   # molecule/<s>/skip holds the reason a scenario is left out of the default run (named scenarios always run).
   if [ $# -eq 0 ] && [ -f "molecule/$s/skip" ]; then
     summary+=("scenario $s: SKIPPED: $(grep -v '^#' "molecule/$s/skip" | tr -s '\n' ' ')")

@@ -17,7 +17,7 @@ SCENARIOS = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.pa
 VM_TIER = sorted(s for s in SCENARIOS if os.path.exists(os.path.join(ROOT, "molecule", s, "platforms")))
 
 
-def run(tmp_path, tier, *names):
+def run(tmp_path, tier, *names, extra=None):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     record = tmp_path / "ran.txt"
@@ -28,6 +28,7 @@ def run(tmp_path, tier, *names):
                GOHOST_PLATFORMS="bookworm")
     if tier is not None:
         env["GOHOST_MOLECULE_TIER"] = tier
+    env.update(extra or {})
     if not os.path.exists(os.path.join(ROOT, ".venv", "bin", "python")):
         pytest.skip("tests/molecule.sh reads the image list with .venv/bin/python: no .venv here (make venv)")
     done = subprocess.run(["tests/molecule.sh", *names], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -64,3 +65,16 @@ def test_a_named_scenario_runs_whatever_the_tier(tmp_path):
 def test_an_unknown_tier_is_refused(tmp_path):
     done, ran = run(tmp_path, "vms")
     assert done.returncode == 2 and "GOHOST_MOLECULE_TIER" in done.stderr and not ran
+
+
+def test_a_scenario_left_to_another_stage_is_named_with_the_reason(tmp_path):
+    """make test leaves fleet to its compat stage (the oldest and newest ansible-core): the container tier says so
+    instead of running it, and a scenario named on the command line still runs."""
+    extra = {"GOHOST_MOLECULE_ELSEWHERE": "fleet", "GOHOST_MOLECULE_ELSEWHERE_WHY": "in the compat stage"}
+    done, container = run(tmp_path / "c", "container", extra=extra)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fleet" not in container and container, container
+    assert "scenario fleet: not in this stage: in the compat stage" in done.stdout, done.stdout
+    assert "fleet" in (tmp_path / "c" / "logs" / "summary-container.txt").read_text()
+    done, named = run(tmp_path / "n", "container", "fleet", extra=extra)
+    assert done.returncode == 0 and named == ["fleet"], done.stdout + done.stderr
