@@ -8,13 +8,22 @@ and the backend's peak resident memory (VmHWM) after that load. Every client sta
 the same go.sum (made once, untimed, straight from the upstream), so cold and warm runs of both backends do the
 same work.
 
+Then the servers themselves under load: `wrk` (Debian's package) inside the container, on loopback, at 1, 16 and 64
+connections for --seconds each, against the `.info`, `.mod` and `.zip` URLs of go.uber.org/zap v1.28.0 in the warm
+cache, for each backend and for nginx serving the same files: requests per second, p50 and p99 latency, and each
+server's peak resident memory after it. The goal: a warm goproxy serves at least half of nginx's requests per
+second, with a p99 under twice nginx's. All run on the same 2 cores as wrk, so only ratios from one run mean
+anything. Last, a cold fill of a large graph through each backend: the go.mod and go.sum of a real Prometheus
+exporter (github.com/prometheus/node_exporter v1.10.2, 77 modules; fetched once on the controller through the
+machine's module proxy, untimed), `go mod download all` with an empty module cache.
+
 Needs docker, the noble-gohost image (tests/images/build.py), the goproxy binary built by the `goproxy` scenario's
 prepare step (.cache/goproxy-build/goproxy-v0.21.0) and a Go archive from tests/support/go_dist.py. Athens v0.18.0
 comes from tests/support/athens_src.py build (the source snapshot in shared/vendor/athens served as its module;
 about 2 minutes the first time, then cached in .cache/athens/bin); where neither the snapshot nor the module proxy
 has it, the Athens rows are skipped and the reason printed.
 
-    benchmarks/goproxy.py [--rounds 3] [--keep]
+    benchmarks/goproxy.py [--rounds 3] [--seconds 5] [--no-load] [--no-graph] [--keep]
 """
 import argparse
 import json
@@ -85,6 +94,63 @@ def timed_downloads(url, clients):
     return float(dexec(script))
 
 
+GRAPH = ("github.com/prometheus/node_exporter", "v1.10.2")
+LOAD_MODULE = "go.uber.org/zap/@v/v1.28.0"
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(url, connections, seconds):
+    """{rps, p50_ms, p99_ms, errors} of `wrk` at `connections` against url (inside the container)."""
+    out = dexec("wrk -t%d -c%d -d%ds --latency %s" % (min(connections, 2), connections, seconds, url))
+    result = {"errors": 0}
+    latency = False
+    for line in out.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            result["rps"] = float(words[1])
+        elif "Latency Distribution" in line:
+            latency = True
+        elif latency and len(words) == 2 and words[0] in ("50%", "99%"):
+            value = words[1]
+            unit = value.lstrip("0123456789.")
+            result["p%s_ms" % words[0][:-1]] = float(value[:-len(unit)]) * UNITS[unit]
+        elif line.strip().startswith(("Non-2xx", "Socket errors")):
+            result["errors"] += sum(int(w.strip(",")) for w in words if w.strip(",").isdigit())
+    if "rps" not in result or "p99_ms" not in result:
+        raise SystemExit("wrk printed no result for %s:\n%s" % (url, out))
+    return result
+
+
+def load_table(servers, seconds):
+    """wrk against every server, URL kind and connection count; prints the table and the goal's ratios."""
+    print("server load (wrk on loopback, %d s each; rps = requests/s; latency in ms)" % seconds)
+    print("  %-8s %-5s %5s %10s %8s %8s %7s" % ("server", "url", "conns", "rps", "p50", "p99", "errors"))
+    results = {}
+    for kind in ("info", "mod", "zip"):
+        for conns in (1, 16, 64):
+            for label, url, _pid in servers:
+                res = wrk("%s/%s.%s" % (url, LOAD_MODULE, kind), conns, seconds)
+                results[(label.strip(), kind, conns)] = res
+                print("  %-8s %-5s %5d %10.0f %8.2f %8.2f %7d" % (label.strip(), kind, conns, res["rps"],
+                                                                 res["p50_ms"], res["p99_ms"], res["errors"]))
+    cells = [(k, c) for k in ("info", "mod", "zip") for c in (1, 16, 64)]
+    for label, _url, _pid in servers:
+        label = label.strip()
+        if label == "nginx":
+            continue
+        worst_rps = min(results[(label,) + cell]["rps"] / results[("nginx",) + cell]["rps"] for cell in cells)
+        worst_p99 = max(results[(label,) + cell]["p99_ms"] / results[("nginx",) + cell]["p99_ms"] for cell in cells)
+        print("%s against nginx: worst requests/s ratio %.2f (goal >= 0.5), worst p99 ratio %.2f (goal < 2)"
+              % (label, worst_rps, worst_p99))
+    return results
+
+
+def graph_files():
+    """go.mod and go.sum of the large graph, from the controller's module cache (through its module proxy)."""
+    out = json.loads(sh(["go", "mod", "download", "-json", "%s@%s" % GRAPH]))
+    return os.path.join(out["Dir"], "go.mod"), os.path.join(out["Dir"], "go.sum")
+
+
 def wait_for(url):
     for _attempt in range(100):
         if dexec("curl -fs -o /dev/null %s" % url, check=False) == "":
@@ -111,6 +177,9 @@ def pid_of(unit):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk run")
+    parser.add_argument("--no-load", action="store_true", help="leave out the wrk load table")
+    parser.add_argument("--no-graph", action="store_true", help="leave out the large graph's cold fill")
     parser.add_argument("--keep", action="store_true", help="leave the container running")
     args = parser.parse_args()
     if not os.path.exists(BINARY):
@@ -133,7 +202,7 @@ def main():
         sh(["docker", "cp", ca, NAME + ":/etc/ssl/upstream-ca.pem"])
         dexec("tar -C /usr/local -xzf /root/go.tar.gz && ln -sf /usr/local/go/bin/go /usr/local/bin/go && "
               "DEBIAN_FRONTEND=noninteractive apt-get -qq update >/dev/null && "
-              "DEBIAN_FRONTEND=noninteractive apt-get -qq install -y nginx-light bc >/dev/null")
+              "DEBIAN_FRONTEND=noninteractive apt-get -qq install -y nginx-light bc wrk >/dev/null")
         dexec("mkdir -p /var/cache/goproxy/modules /root/bench && printf '%%s' %s > /etc/nginx/sites-enabled/default "
               "&& systemctl restart nginx" % shlex.quote(NGINX_CONF))
         dexec("systemd-run --unit goproxy -p Environment=SSL_CERT_FILE=/etc/ssl/upstream-ca.pem "
@@ -176,6 +245,26 @@ def main():
         for label, _url, pid in backends:
             rss = dexec("awk '/^VmHWM|^VmRSS/ {print $1, $2, $3}' /proc/%s/status" % pid)
             print("%s memory after the load: %s" % (label.strip(), rss.replace("\n", ", ")))
+        if not args.no_load:
+            load_table(servers, args.seconds)
+            for label, _url, pid in servers:
+                pids = [pid] if pid else dexec("pgrep -x nginx").split()
+                rss = sum(int(dexec("awk '/^VmHWM/ {print $2}' /proc/%s/status" % p) or 0) for p in pids)
+                print("%s peak resident memory after the load: %d MiB%s" % (
+                    label.strip(), rss // 1024, "" if pid else " (master and workers, summed)"))
+        if not args.no_graph:
+            gomod, gosum = graph_files()
+            dexec("mkdir -p /root/graph")
+            sh(["docker", "cp", gomod, NAME + ":/root/graph/go.mod"])
+            sh(["docker", "cp", gosum, NAME + ":/root/graph/go.sum"])
+            for label, url, _pid in backends:
+                script = ("set -e; rm -rf /tmp/g; start=$(date +%%s.%%N); cd /root/graph && GOMODCACHE=/tmp/g "
+                          "GOPROXY=%s GOSUMDB=off GOFLAGS=-mod=mod go mod download all; end=$(date +%%s.%%N); "
+                          "echo \"$(find /tmp/g/cache/download -name '*.zip' | wc -l) $(echo \"$end - $start\" | bc)\""
+                          % url)
+                zips, secs = dexec(script).split()[-2:]
+                print("%s cold fill of %s@%s's graph (%s module zips): %.1f s"
+                      % (label.strip(), GRAPH[0], GRAPH[1], zips, float(secs)))
     finally:
         if not args.keep:
             sh(["docker", "rm", "-f", NAME], check=False)
