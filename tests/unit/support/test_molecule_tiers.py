@@ -26,6 +26,9 @@ def run(tmp_path, tier, *names, extra=None):
     fake.chmod(0o755)
     env = dict(os.environ, GOHOST_VENV=str(venv), GOHOST_MOLECULE_LOGS=str(tmp_path / "logs"),
                GOHOST_PLATFORMS="bookworm")
+    # `make test` exports these to every stage, this test's too: each test says what it wants
+    for name in ("GOHOST_MOLECULE_ELSEWHERE", "GOHOST_MOLECULE_ELSEWHERE_WHY", "GOHOST_MOLECULE_TIER"):
+        env.pop(name, None)
     if tier is not None:
         env["GOHOST_MOLECULE_TIER"] = tier
     env.update(extra or {})
