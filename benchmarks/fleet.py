@@ -239,7 +239,7 @@ def main():
                                           env)
             with open(count_file) as handle:
                 counts = json.load(handle)
-            changed = sum(int(part.split("=")[1]) for line in out.split("PLAY RECAP")[-1].splitlines()
+            changed = sum(int(part.split("=")[1]) for line in out.rsplit("PLAY RECAP", 1)[-1].splitlines()
                           for part in line.split() if part.startswith("changed="))
             calls = sorted(counts["calls"].values()) or [0]
             return {"seconds": seconds, "peak_mib": peak, "calls": calls[len(calls) // 2], "changed": changed,
@@ -295,8 +295,8 @@ def main():
     print("%5s  %-15s %-8s %9s %9s %10s %11s" % ("hosts", "run", "strategy", "wall s", "s/host", "peak MiB",
                                                  "calls/host"))
     for n, kind, strategy, r in rows:
-        print("%5d  %-15s %-8s %9.1f %9.2f %10.0f %11d" % (n, kind, strategy, r["seconds"], r["seconds"] / n,
-                                                          r["peak_mib"], r["calls"]))
+        print("%5d  %-15s %-8s %9.1f %9.2f %10.0f %11d"
+              % (n, kind, strategy, r["seconds"], r["seconds"] / n, r["peak_mib"], r["calls"]))
     for n in sizes:
         ping = [r for m, k, s, r in rows if m == n and k == "ping play"]
         nochange = [r for m, k, s, r in rows if m == n and k == "no-change run" and s == "linear"]

@@ -131,8 +131,8 @@ def load_table(servers, seconds):
             for label, url, _pid in servers:
                 res = wrk("%s/%s.%s" % (url, LOAD_MODULE, kind), conns, seconds)
                 results[(label.strip(), kind, conns)] = res
-                print("  %-8s %-5s %5d %10.0f %8.2f %8.2f %7d" % (label.strip(), kind, conns, res["rps"],
-                                                                 res["p50_ms"], res["p99_ms"], res["errors"]))
+                print("  %-8s %-5s %5d %10.0f %8.2f %8.2f %7d"
+                      % (label.strip(), kind, conns, res["rps"], res["p50_ms"], res["p99_ms"], res["errors"]))
     cells = [(k, c) for k in ("info", "mod", "zip") for c in (1, 16, 64)]
     for label, _url, _pid in servers:
         label = label.strip()
