@@ -213,8 +213,8 @@ def describe(summary, package):
     settings = summary.get("settings") or {}
     shown = " ".join("%s=%s" % (k, settings[k]) for k in ("CGO_ENABLED", "-trimpath", "-ldflags", "-tags")
                      if k in settings)
-    return "%s (%s %s, %s) %s\n" % (summary.get("package"), mod["path"], mod["version"], summary.get("go_version"),
-                                     shown)
+    return "%s (%s %s, %s) %s\n" % (
+        summary.get("package"), mod["path"], mod["version"], summary.get("go_version"), shown)
 
 
 def main():

@@ -21,6 +21,7 @@ MODULE = "example.com/hello"
 PACKAGE = MODULE + "/cmd/hello"
 MAIN = 'package main\n\nimport "fmt"\n\nvar version = "unset"\n\nfunc main() { fmt.Println("hello MODVERSION " + version) }\n'
 GO = shutil.which("go")
+SHARED = {}
 
 
 def add_version(proxy, version, body=MAIN):
@@ -36,20 +37,28 @@ def add_version(proxy, version, body=MAIN):
         zf.writestr("%s@%s/cmd/hello/main.go" % (MODULE, version), body.replace("MODVERSION", version))
 
 
+@pytest.fixture(scope="session")
+def gocache(tmp_path_factory):
+    """One build cache for every build of these tests (the standard library is compiled once, not per build)."""
+    return str(tmp_path_factory.mktemp("gocache"))
+
+
 @pytest.fixture
-def proxy(tmp_path):
+def proxy(tmp_path, gocache):
     if not GO:
         pytest.skip("no go command on PATH: this test builds with the machine's Go")
     root = str(tmp_path / "proxy")
     add_version(root, "v1.0.0")
     add_version(root, "v1.1.0")
+    SHARED["gocache"] = gocache
     return root
 
 
 def args(proxy, dest, **kw):
     out = {"package": PACKAGE, "version": "v1.0.0", "dest": dest, "go": GO,
            "state_dir": os.path.join(os.path.dirname(proxy), "state"),
-           "environment": {"GOPROXY": "file://" + proxy, "GOSUMDB": "off", "GOFLAGS": "-mod=mod"}}
+           "environment": {"GOPROXY": "file://" + proxy, "GOSUMDB": "off", "GOFLAGS": "-mod=mod",
+                           "GOCACHE": SHARED["gocache"]}}
     out.update(kw)
     return out
 
