@@ -65,16 +65,16 @@ for _i, _bad in enumerate(BAD_BUS_NAMES):
 def _play(name, svc, out):
     varfile = os.path.join(out, name + ".json")
     with open(varfile, "w") as handle:
-        json.dump({"_go_service_item": svc}, handle)
+        json.dump({"__go_service_item": svc}, handle)
     template = os.path.join(ROLE, "templates", "go-service.service.j2")
     return {"name": name, "hosts": "localhost", "connection": "local", "gather_facts": False,
             "vars_files": [os.path.join(ROLE, "defaults", "main.yml"), os.path.join(ROLE, "vars", "main.yml"),
                            varfile],
-            "vars": {"_go_service_svc": "{{ go_service_service_defaults | combine(_go_service_item) }}",
-                     "_go_service_exec_path": EXEC, "_go_service_env": {}},
+            "vars": {"__go_service_svc": "{{ go_service_service_defaults | combine(__go_service_item) }}",
+                     "__go_service_exec_path": EXEC, "__go_service_env": {}},
             "tasks": [{"name": "render", "ansible.builtin.debug": {"msg": {
                 "unit": "{{ lookup('ansible.builtin.template', %r) }}" % template,
-                "errors": "{{ [_go_service_item] | noble.gohost.go_service_errors("
+                "errors": "{{ [__go_service_item] | noble.gohost.go_service_errors("
                           "defaults=go_service_service_defaults) }}"}}}]}
 
 

@@ -111,9 +111,9 @@ def test_go_service_old_releases_no_warning_on_a_fresh_host(tmp_path, existing):
                         "Remove releases beyond")
     assert len(tasks) >= 2
     play = [{"hosts": "localhost", "gather_facts": False,
-             "vars": {"_go_service_svc": {"name": "api"}, "_go_service_dir": str(svc), "go_service_keep_releases": 1,
-                      "_go_service_release_dir": str(svc / "releases" / "new"),
-                      "_go_service_current": {"stat": {"exists": False}}},
+             "vars": {"__go_service_svc": {"name": "api"}, "__go_service_dir": str(svc), "go_service_keep_releases": 1,
+                      "__go_service_release_dir": str(svc / "releases" / "new"),
+                      "__go_service_current": {"stat": {"exists": False}}},
              "tasks": tasks}]
     (tmp_path / "play.yml").write_text(json.dumps(play))
     (tmp_path / "ansible.cfg").write_text("[defaults]\nstdout_callback = ansible.builtin.json\n")
