@@ -52,7 +52,7 @@ def test_profile_and_fact(host):
     assert sh(host, "bash -lc 'echo $GOPATH; echo $PATH'").splitlines()[0] == "/root/go"
     fact = json.loads(host.file("/etc/ansible/facts.d/go_toolchain.fact").content_string)
     assert fact["default"] == "1.26.6" and fact["versions"] == ["1.26.6", "1.25.5"]
-    assert fact["goroot"] == "/usr/local/lib/go/go1.26.6"
+    assert fact["goroot"] == "/usr/local/lib/go/go1.26.6" and fact["go_binary"] == "/usr/local/bin/go"
     assert fact["go_env"]["GOTOOLCHAIN"] == "local"
     assert fact["cross_cc"] == {"arm64": "aarch64-linux-gnu-gcc"}
 
