@@ -34,8 +34,7 @@ def walk(tasks, where):
         yield here, task, is_block
         for key in ("block", "rescue", "always"):
             if key in task:
-                for item in walk(task[key], here + "." + key):
-                    yield item
+                yield from walk(task[key], here + "." + key)
 
 
 def problems(role):
