@@ -322,8 +322,8 @@ def test_go_install_source(host):
     assert binary.exists and binary.user == "root" and binary.mode == 0o755
     # built on the target by the go_toolchain Go, from the module of the file GOPROXY
     info = host.check_output("/usr/local/bin/go version -m /opt/go-services/hello/current/hello")
-    # noble.gohost.go_build: go get + go build in a throwaway module, so the module is a dependency of that one
-    assert "path\tgohost.test/hello" in info and "dep\tgohost.test/hello\tv1.0.0" in info, info
+    # noble.gohost.go_build (go get + go build in a throwaway module): the main package's module is `mod`
+    assert "path\tgohost.test/hello" in info and "mod\tgohost.test/hello\tv1.0.0" in info, info
     assert "CGO_ENABLED=0" in info, info
     unit = host.file("/etc/systemd/system/hello.service").content_string
     assert "ExecStart=/opt/go-services/hello/current/hello" in unit
