@@ -205,8 +205,10 @@ def _go(config, args):
         "GO111MODULE": "on",
     }
     env.update(config.get("env") or {})
-    proc = subprocess.Popen([config["go"]] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=config["cache_dir"], env=env)
+    # This runs in the update program on the mirror (main() below, started by gohost-vulndb-update.service), never
+    # inside a module, so there is no AnsibleModule.run_command to call.
+    proc = subprocess.Popen([config["go"]] + args, stdout=subprocess.PIPE,  # pylint: disable=ansible-bad-function
+                            stderr=subprocess.PIPE, cwd=config["cache_dir"], env=env)
     out, err = proc.communicate()
     out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     result = None
