@@ -45,7 +45,7 @@ GROUP_VARS = """---
 go_toolchain_versions: ["{version}"]
 go_toolchain_default: "{version}"
 go_toolchain_base_url: file:///srv/go-dl
-go_toolchain_checksums: {{"{version}": "sha256:{sha256}"}}
+go_toolchain_checksums: {{"{version}": {{"{arch}": "{sha256}"}}}}
 journald_storage: persistent
 journald_system_max_use: 2G
 go_service_services:
@@ -66,7 +66,8 @@ import os
 from ansible.plugins.callback import CallbackBase
 
 CONTROLLER_ONLY = {"set_fact", "debug", "assert", "fail", "include_role", "include_tasks", "import_role",
-                   "import_tasks", "meta", "add_host", "group_by", "include_vars", "set_stats", "pause", "noop"}
+                   "import_tasks", "meta", "add_host", "group_by", "include_vars", "set_stats", "pause", "noop",
+                   "validate_argument_spec"}
 
 
 class CallbackModule(CallbackBase):
@@ -215,7 +216,8 @@ def main():
         inv = os.path.join(tmp, "inventory")
         os.makedirs(os.path.join(inv, "group_vars"))
         with open(os.path.join(inv, "group_vars", "gohost.yml"), "w") as handle:
-            handle.write(GROUP_VARS.format(version=args.version, sha256=dist["sha256"], binary=binary))
+            handle.write(GROUP_VARS.format(version=args.version, sha256=dist["sha256"], arch=dist["arch"],
+                                            binary=binary))
         cb_dir = os.path.join(tmp, "callback")
         os.makedirs(cb_dir)
         with open(os.path.join(cb_dir, "gohost_count.py"), "w") as handle:
