@@ -217,7 +217,7 @@ def main():
         os.makedirs(os.path.join(inv, "group_vars"))
         with open(os.path.join(inv, "group_vars", "gohost.yml"), "w") as handle:
             handle.write(GROUP_VARS.format(version=args.version, sha256=dist["sha256"], arch=dist["arch"],
-                                            binary=binary))
+                                           binary=binary))
         cb_dir = os.path.join(tmp, "callback")
         os.makedirs(cb_dir)
         with open(os.path.join(cb_dir, "gohost_count.py"), "w") as handle:
