@@ -106,7 +106,7 @@ changelog: venv ## release the changelog fragments
 	$(BIN)/antsibull-changelog lint
 
 bench: venv collection images ## run every benchmark script (prints numbers, never fails on speed)
-	@for b in benchmarks/*.py; do echo "== $$b"; PATH=$(CURDIR)/$(BIN):$$PATH $(PY) $$b; done
+	@for b in benchmarks/[!_]*.py; do echo "== $$b"; PATH=$(CURDIR)/$(BIN):$$PATH $(PY) $$b; done
 
 # Compatibility runs (issue 14): the oldest supported ansible-core (2.16, noble's own package) and the newest release
 # (2.21), each in its own venv (.venv-CORE from tests/requirements-compat-CORE.txt, with a controller Python that

@@ -26,20 +26,13 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+from _bench import ROOT, VENV_BIN, ping_playbook, run  # benchmarks/_bench.py, beside this script
+
 PREFIX = "gohost-bench-fleet-"
 MITOGEN = "mitogen==0.3.54"
 MITOGEN_DIR = os.path.join(ROOT, ".cache", "bench-mitogen")
 
-PING = """---
-- name: Ping
-  hosts: gohost
-  gather_facts: false
-  tasks:
-    - name: Ping
-      ansible.builtin.ping:
-"""
+PING = ping_playbook("gohost")
 
 GROUP_VARS = """---
 go_toolchain_versions: ["{version}"]
@@ -101,10 +94,6 @@ class CallbackModule(CallbackBase):
         with open(os.environ["GOHOST_COUNT_FILE"], "w") as handle:
             json.dump({"calls": self.calls, "by_task": self.by_task}, handle)
 '''
-
-
-def run(cmd, **kwargs):
-    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
 
 
 def tree_rss(pid):

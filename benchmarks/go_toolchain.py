@@ -26,18 +26,11 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NAME = "gohost-bench-go_toolchain"
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+from _bench import ROOT, VENV_BIN, ping_playbook, run  # benchmarks/_bench.py, beside this script
 
-PING = """---
-- name: Ping
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Ping
-      ansible.builtin.ping:
-"""
+NAME = "gohost-bench-go_toolchain"
+
+PING = ping_playbook("all")
 
 PLAYBOOK = """---
 - name: Bench go_toolchain
@@ -52,10 +45,6 @@ PLAYBOOK = """---
         go_toolchain_default: "{version}"
         go_toolchain_base_url: file:///srv/go-dl
 """
-
-
-def run(cmd, **kwargs):
-    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
 
 
 def timed(cmd, **kwargs):

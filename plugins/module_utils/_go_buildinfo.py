@@ -22,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import mmap
 import os
 import re
@@ -353,6 +354,15 @@ def summarize(version, info):
         },
         "modinfo_lines": info["lines"],
     }
+
+
+def file_sha256(path):
+    """The SHA-256 (hex) of a file, read in 1 MiB chunks (go_build, govulncheck)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 SHT_SYMTAB = 2

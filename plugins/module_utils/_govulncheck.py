@@ -25,7 +25,6 @@ __metaclass__ = type
 
 import base64
 import binascii
-import hashlib
 import json
 import re
 import uuid
@@ -448,14 +447,6 @@ def build_sbom(info, sha256, tool_version=None):
         "components": components,
         "dependencies": [{"ref": app["bom-ref"], "dependsOn": [c["bom-ref"] for c in components]}],
     }
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- one binary ----------------------------------------------------------------------------------------------------

@@ -184,26 +184,18 @@ removed:
   elements: str
 """
 
-import hashlib
 import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.noble.gohost.plugins.module_utils._go_buildinfo import file_sha256 as sha256
 from ansible_collections.noble.gohost.plugins.module_utils._go_build import (
     BuildError, build, providing_module, read_current, read_record, reasons_to_build, record_path, remove_leftovers,
     wanted_settings, write_record,
 )
 
 VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$")
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def describe(summary, package):

@@ -241,6 +241,7 @@ from ansible.module_utils.urls import fetch_url
 from ansible_collections.noble.gohost.plugins.module_utils._go_buildinfo import (
     NotGoBinary,
     candidates,
+    file_sha256,
     has_symbol_table,
     read_file,
 )
@@ -331,7 +332,7 @@ def main():
         try:
             info = read_file(path)
             stripped = not has_symbol_table(path)
-            sha256 = gv.file_sha256(path)
+            sha256 = file_sha256(path)
         except NotGoBinary as exc:
             not_go.append({"path": path, "reason": to_native(exc)})
             continue
