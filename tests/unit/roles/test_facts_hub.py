@@ -26,6 +26,7 @@ CASES = {
     "a later run's local fact": {"ansible_local": LOCAL},
     "a local fact of another role only": {"ansible_local": {"other": {}}},
     "a local fact written before go_binary": {"ansible_local": {"go_toolchain": {"root": "/srv/lib"}}},
+    "an empty fact": {"go_toolchain_fact": {"go_binary": "", "root": ""}},
     "the user's value": {"go_toolchain_fact": FACT, "go_service_go_binary": "/mine/go"},
 }
 
@@ -58,6 +59,8 @@ def resolved(tmp_path_factory):
     ("a later run's local fact", ("/srv/bin/go", "/srv/lib")),
     ("a local fact of another role only", ("/usr/local/bin/go", "/usr/local/lib/go")),
     ("a local fact written before go_binary", ("/usr/local/bin/go", "/srv/lib")),
+    # never an empty path: a profile attached to /go*/bin/go would confine nothing
+    ("an empty fact", ("/usr/local/bin/go", "/usr/local/lib/go")),
 ])
 def test_defaults_come_from_the_toolchain_fact(resolved, label, want):
     got = resolved[label]
