@@ -16,7 +16,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 SCENARIO ?=
 PYTEST_ARGS ?=
 
-.PHONY: help deps venv collection lint sanity unit images molecule molecule-containers molecule-vm test demo demo-clean docs build build-check changelog bench
+.PHONY: help deps venv collection lint sanity unit images molecule molecule-containers molecule-vm test demo demo-clean docs build build-check ee changelog bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -79,7 +79,12 @@ molecule-vm: deps venv collection images ## the VM-tier scenarios (qemu), one at
 build-check: venv ## build the tarball, check what it holds, install it and list its plugins with ansible-doc
 	tests/build_check.sh
 
-TEST_STAGES := lint sanity unit build-check docs molecule-containers molecule-vm compat
+# The example execution environment (examples/execution-environment/, docs/execution-environment.md), built with
+# ansible-builder 3 on a Debian base made here and run with ansible-runner against a systemd container (tests/ee.sh).
+ee: deps venv collection images ## build the example execution environment and run a playbook from inside it
+	tests/ee.sh
+
+TEST_STAGES := lint sanity unit build-check ee docs molecule-containers molecule-vm compat
 # The compat stage runs the fleet scenario (playbooks/site.yml, every role) on the oldest and the newest ansible-core,
 # two at once; the container stage leaves it to that stage rather than run it a third time on .venv's core.
 COMPAT_SCENARIO := fleet

@@ -286,14 +286,21 @@ def test_check_mode_with_string_booleans_and_slice_warning(host):
     out = re.sub(r"\s+", " ", proc.stdout)  # messages may be wrapped in the YAML output
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert re.search(r"changed=0\s+unreachable=0\s+failed=0", out), out[-1500:]
-    assert "systemd-analyze verify" in out  # go_service_verify=true (a string) did run the checks
+    # The gate is skipped: the stamp says these very units passed it at this threshold (no round trip for it).
+    assert re.search(r"Verify and score the unit offline: zapdemo\] \*+ (?:[^*]*\*+ )?skipping", out), out[-3000:]
     warnings = re.findall(r"WARNING: go_service_services\[(\d)\] \((\w+)\): the limits of its slice (\S+) \(([^)]*)\)", out)
     assert [(w[1], w[2]) for w in warnings] == [("zapslice", "gohost-limited.slice")], out[-3000:]
     assert "MemoryMax=314572800" in warnings[0][3] and "CPUQuotaPerSecUSec=500ms" in warnings[0][3], warnings
 
-    proc = run_playbook("recheck.yml", "--check", "-e", "go_service_verify=false")
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert "Run systemd-analyze verify" not in proc.stdout  # "false" (a string) turned the checks off
+    # A lower threshold is a new gate: "true" (a string) runs it, and it refuses the units.
+    proc = run_playbook("recheck.yml", "--check", "-e", "go_service_verify=true", "-e", "go_service_security_threshold=0.5")
+    out = re.sub(r"\s+", " ", proc.stdout)
+    assert proc.returncode != 0 and "above the threshold 0.5 (sandbox preset strict)" in out, out[-3000:]
+
+    proc = run_playbook("recheck.yml", "--check", "-e", "go_service_verify=false", "-e", "go_service_security_threshold=0.5")
+    out = re.sub(r"\s+", " ", proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:]  # "false" (a string) turned the checks off
+    assert "above the threshold" not in out
 
 
 def test_parent_slice_delegate_apparmor(host):
