@@ -14,7 +14,7 @@ set -euo pipefail
 PACKAGES=(
   # Docker engine for Molecule and the demo; a Docker client alone (some images ship one) is not an engine
   "docker.io|command -v dockerd || docker info"
-  # the container and VM images (tests/images/build.py, tests/vm/build.py)
+  # the container and VM images (tests/images/build.py, tests/vm/build.py), the base of make ee's image
   "mmdebstrap|mmdebstrap"
   # the VM tier: qemu, its disk tool, the cloud-init seed ISO, ssh into the guests
   "qemu-system-x86|qemu-system-x86_64"

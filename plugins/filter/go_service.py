@@ -205,6 +205,21 @@ def gomaxprocs(svc, host_cpus=None):
     return max(1, procs)
 
 
+def executable(svc):
+    """The file name of a service's binary in its release directory: the last element of the package path for a
+    ``go_install`` source (without ``@version`` and a major version suffix ``/vN``), else ``binary.name``, else the
+    service name. The one rule go_service installs by and the apparmor role attaches profiles by."""
+    if not isinstance(svc, dict) or not svc.get("name"):
+        raise AnsibleFilterError("go_service_executable: expected a go_service_services entry with a name, got %r"
+                                 % (svc,))
+    binary = svc.get("binary") or {}
+    if binary.get("source") == "go_install":
+        path = str(binary.get("package") or "").split("@", 1)[0].rstrip("/")
+        path = re.sub(r"/v[0-9]+$", "", path)
+        return path.rsplit("/", 1)[-1] or svc["name"]
+    return binary.get("name") or svc["name"]
+
+
 def exec_line(binary, args=None):
     """ExecStart= value: the binary and its arguments, each quoted for systemd."""
     return " ".join([su.quote_arg(binary)] + [su.quote_arg(a) for a in (args or [])])
@@ -232,6 +247,7 @@ class FilterModule(object):
             "go_service_gomemlimit": gomemlimit,
             "go_service_gomaxprocs": gomaxprocs,
             "go_service_exec": exec_line,
+            "go_service_executable": executable,
             "go_service_env": env_line,
             "go_service_size_bytes": size_bytes,
         }

@@ -73,3 +73,48 @@ def test_defaults_come_from_the_toolchain_fact(resolved, label, want):
 def test_a_value_the_user_sets_wins(resolved):
     got = resolved["the user's value"]
     assert got["go_service_go_binary"] == "/mine/go" and got["goproxy_go_binary"] == "/opt/tc/bin/go", got
+
+
+SERVICES = [{"name": "api", "binary": {"source": "file", "src": "files/api"}},
+            {"name": "tool", "binary": {"source": "go_install", "package": "example.com/tool/v2/cmd/tool@v2.0.1"}}]
+APPARMOR_CASES = {
+    "derived from go_service_services": ({"go_service_services": SERVICES},
+                                         [{"name": "api"}, {"name": "tool", "mode": "complain"}]),
+    "under another go_service_root": ({"go_service_services": SERVICES, "go_service_root": "/srv/svc"},
+                                      [{"name": "api"}]),
+    "the user's binary wins": ({"go_service_services": SERVICES}, [{"name": "api", "binary": "/usr/bin/api"}]),
+    "no such service": ({"go_service_services": SERVICES}, [{"name": "other"}]),
+}
+
+
+@pytest.fixture(scope="module")
+def apparmor_services(tmp_path_factory):
+    """__apparmor_services (apparmor's vars/main.yml) templated from each case's go_service_services."""
+    tmp = tmp_path_factory.mktemp("aa")
+    files = [os.path.join(ROOT, "roles", "apparmor", "vars", "main.yml")]  # vars_files would override play vars
+    plays = [{"name": label, "hosts": "localhost", "gather_facts": False, "vars_files": files,
+              "vars": dict(given, apparmor_services=services),
+              "tasks": [{"name": "show", "ansible.builtin.debug": {"msg": "{{ __apparmor_services }}"}}]}
+             for label, (given, services) in APPARMOR_CASES.items()]
+    (tmp / "play.yml").write_text(json.dumps(plays))
+    (tmp / "ansible.cfg").write_text("[defaults]\nstdout_callback = ansible.builtin.json\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(tmp / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-c", "local", str(tmp / "play.yml")], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
+    out = json.loads(proc.stdout)
+    return dict((p["play"]["name"], p["tasks"][0]["hosts"]["localhost"]["msg"]) for p in out["plays"])
+
+
+@pytest.mark.parametrize("label, want", [
+    ("derived from go_service_services", [{"name": "api", "binary": "/opt/go-services/api/releases/*/api"},
+                                          {"name": "tool", "mode": "complain",
+                                           "binary": "/opt/go-services/tool/releases/*/tool"}]),
+    ("under another go_service_root", [{"name": "api", "binary": "/srv/svc/api/releases/*/api"}]),
+    ("the user's binary wins", [{"name": "api", "binary": "/usr/bin/api"}]),
+    # no binary: the role's check refuses it, naming the entry
+    ("no such service", [{"name": "other"}]),
+])
+def test_apparmor_attaches_to_the_go_service_releases(apparmor_services, label, want):
+    assert apparmor_services[label] == want

@@ -155,3 +155,20 @@ def test_size_bytes():
     assert f.size_bytes("1K") == 1024
     with pytest.raises(AnsibleFilterError):
         f.size_bytes("1Q")
+
+
+@pytest.mark.parametrize("svc, exe", [
+    ({"name": "api", "binary": {"source": "go_install", "package": "example.com/hello/cmd/hello@v1.2.0"}}, "hello"),
+    ({"name": "api", "binary": {"source": "go_install", "package": "example.com/hello/v2@v2.1.0"}}, "hello"),
+    ({"name": "api", "binary": {"source": "go_install", "package": "example.com/tool/v10@v10.0.1"}}, "tool"),
+    ({"name": "api", "binary": {"source": "url", "name": "api-server"}}, "api-server"),
+    ({"name": "api", "binary": {"source": "file", "name": ""}}, "api"),
+    ({"name": "api"}, "api"),
+])
+def test_executable_is_the_one_rule_of_the_binary_name(svc, exe):
+    assert f.executable(svc) == exe
+
+
+def test_executable_needs_a_service_entry():
+    with pytest.raises(AnsibleFilterError, match="expected a go_service_services entry"):
+        f.executable({"binary": {}})
