@@ -101,19 +101,22 @@ def tasks_named(path, *prefixes):
 
 @pytest.mark.parametrize("existing", [0, 3], ids=["fresh host", "three releases"])
 def test_go_service_old_releases_no_warning_on_a_fresh_host(tmp_path, existing):
-    """go_service's release pruning (its tasks as service.yml has them) in check mode: on a fresh host, where
-    /opt/go-services/<name>/releases does not exist yet, no warning (ansible.builtin.find used to warn "Skipped
-    '...releases' path due to this access issue"); where releases exist, it still finds those to remove."""
+    """go_service's release pruning (its tasks as service.yml has them: one release_info read, then the removal) in
+    check mode: on a fresh host, where /opt/go-services/<name>/releases does not exist yet, no warning (a `find`
+    there used to warn "Skipped '...releases' path due to this access issue"); where releases exist, the oldest
+    beyond go_service_keep_releases (the new release counts as one) are removed, never the one `current` names."""
     svc = tmp_path / "svc"
     for i in range(existing):
         (svc / "releases" / ("r%d" % i)).mkdir(parents=True)
-    tasks = tasks_named("roles/go_service/tasks/service.yml", "Look for the releases directory", "Find old releases",
-                        "Remove releases beyond")
-    assert len(tasks) >= 2
+        os.utime(str(svc / "releases" / ("r%d" % i)), (1000 + i, 1000 + i))
+    if existing:
+        os.symlink("releases/r0", str(svc / "current"))
+    tasks = tasks_named("roles/go_service/tasks/service.yml", "Read what is deployed", "Remove releases beyond")
+    assert len(tasks) == 2
     play = [{"hosts": "localhost", "gather_facts": False,
-             "vars": {"__go_service_svc": {"name": "api"}, "__go_service_dir": str(svc), "go_service_keep_releases": 1,
-                      "__go_service_release_dir": str(svc / "releases" / "new"),
-                      "__go_service_current": {"stat": {"exists": False}}},
+             "vars": {"__go_service_svc": {"name": "api"}, "__go_service_dir": str(svc), "go_service_keep_releases": 2,
+                      "__go_service_release_dir": str(svc / "releases" / "new"), "__go_service_stamp": {},
+                      "go_service_build_dir": str(tmp_path / "build")},
              "tasks": tasks}]
     (tmp_path / "play.yml").write_text(json.dumps(play))
     (tmp_path / "ansible.cfg").write_text("[defaults]\nstdout_callback = ansible.builtin.json\n")
@@ -127,9 +130,10 @@ def test_go_service_old_releases_no_warning_on_a_fresh_host(tmp_path, existing):
     results = {t["task"]["name"]: t["hosts"]["localhost"] for t in out["plays"][0]["tasks"]}
     warnings = [w for r in results.values() for w in r.get("warnings", [])] + out.get("global_custom_stats", {}).get("warnings", [])
     assert warnings == [] and "WARNING" not in proc.stderr, (warnings, proc.stderr)
-    removed = [r["_old"]["path"] for name, res in results.items() if name.startswith("Remove releases")
-               for r in res.get("results", [])]
-    assert len(removed) == max(existing - 1, 0)
+    removed = sorted(os.path.basename(r["_old"]["path"]) for name, res in results.items()
+                     if name.startswith("Remove releases") for r in res.get("results", []))
+    # kept: the new release and the newest old one (r2); r0 is what `current` names
+    assert removed == (["r1"] if existing else [])
 
 
 @pytest.mark.parametrize("value", [None, ""], ids=["null", "empty string"])
