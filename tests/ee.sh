@@ -56,6 +56,12 @@ skip() {  # step reason
   rows+=("$(printf '%-12s %5s   SKIPPED: %s' "$1" - "$2")")
 }
 
+why=
+cannot() {  # step reason: a step function's SKIPPED line (it then returns 3)
+  why=$2
+  echo "ee: SKIPPED $1: $2"
+}
+
 # run STEP FUNCTION: the function's time and outcome; a step whose prerequisites did not succeed is skipped.
 run() {  # step function [needs...]
   local name=$1 fn=$2 need start rc
@@ -74,10 +80,10 @@ run() {  # step function [needs...]
   if [ "$rc" = 0 ]; then
     state[$name]=ok
     rows+=("$(printf '%-12s %5ss  ok' "$name" $(( $(date +%s) - start )))")
-  elif [ "$rc" = 3 ]; then  # the function printed its SKIPPED line
+  elif [ "$rc" = 3 ]; then  # the function said why (cannot)
     state[$name]=skipped
     skipped+=("$name")
-    rows+=("$(printf '%-12s %5ss  SKIPPED' "$name" $(( $(date +%s) - start )))")
+    rows+=("$(printf '%-12s %5ss  SKIPPED: %s' "$name" $(( $(date +%s) - start )) "$why")")
   else
     state[$name]=failed
     failed+=("$name")
@@ -107,10 +113,10 @@ have_docker() {
 step_base() {
   local out
   if ! have_docker; then
-    echo "ee: SKIPPED base: the Docker engine does not answer (make deps starts it)"; return 3
+    cannot base "the Docker engine does not answer (make deps starts it)"; return 3
   fi
   if ! command -v mmdebstrap >/dev/null; then
-    echo "ee: SKIPPED base: mmdebstrap is not installed (make deps installs it)"; return 3
+    cannot base "mmdebstrap is not installed (make deps installs it)"; return 3
   fi
   out=$("${eebuild[@]}" base) || return 1
   base_image=${out%% *}
@@ -211,13 +217,16 @@ step_check() {
     python3 -c "import jmespath, netaddr; print(\"jmespath\", jmespath.__version__, \"netaddr\", netaddr.__version__)"
     go version; ssh -V; git --version
     test "$(id -u)" != 0  # the image runs as a user, like ee-minimal
-    pip config list | grep -v "^:env:.*no-index.*1" || true
+    test ! -e /opt/gohost-ee  # the wheels of the build are gone
   '
 }
 
 step_target() {
+  if ! have_docker; then
+    cannot target "the Docker engine does not answer (make deps starts it)"; return 3
+  fi
   if ! docker image inspect "$target_image" >/dev/null 2>&1; then
-    echo "ee: SKIPPED target: $target_image is missing (make images builds it)"; return 3
+    cannot target "$target_image is missing (make images builds it)"; return 3
   fi
   docker rm -f "$target" >/dev/null 2>&1
   # as the Molecule scenarios run it (.config/molecule/config.yml): systemd as PID 1 without --privileged

@@ -283,7 +283,7 @@ def test_apt_dnf_installs_what_bindep_lists(tmp_path):
 def test_apt_dnf_does_nothing_without_packages_and_refuses_the_unknown(tmp_path):
     proc, record = shim(tmp_path, "install", "-y")
     assert (proc.returncode, record) == (0, "")
-    proc, _ = shim(tmp_path, "install", "-y", "--enablerepo", "epel", "x")
+    proc, _record = shim(tmp_path, "install", "-y", "--enablerepo", "epel", "x")
     assert proc.returncode == 2 and "unsupported option --enablerepo" in proc.stderr
-    proc, _ = shim(tmp_path, "upgrade")
+    proc, _record = shim(tmp_path, "upgrade")
     assert proc.returncode == 2 and "unsupported command upgrade" in proc.stderr

@@ -48,6 +48,7 @@ def test_a_relative_path_is_found_in_the_search_path(tmp_path):
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "api").write_bytes(b"binary")
     plugin = lookup()
+
     def dwim(self, paths, dirname, source, is_role=False):  # pylint: disable=unused-argument
         return str(tmp_path / dirname / source)
 
