@@ -31,6 +31,19 @@ CASES = {
 }
 
 
+def debug_msgs(tmp, plays):
+    """Run the plays (each one debug task) with the ansible-core of this Python; {play name: the task's msg}."""
+    (tmp / "play.yml").write_text(json.dumps(plays))
+    (tmp / "ansible.cfg").write_text("[defaults]\nstdout_callback = ansible.builtin.json\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(tmp / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-c", "local", str(tmp / "play.yml")], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
+    out = json.loads(proc.stdout)
+    return dict((p["play"]["name"], p["tasks"][0]["hosts"]["localhost"]["msg"]) for p in out["plays"])
+
+
 @pytest.fixture(scope="module")
 def resolved(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hub")
@@ -42,15 +55,7 @@ def resolved(tmp_path_factory):
                       "vars": {k: v for k, v in given.items() if k not in NAMES},
                       "tasks": [{"name": "show", "ansible.builtin.debug": {
                           "msg": dict((n, "{{ %s }}" % n) for n in NAMES)}, "vars": user}]})
-    (tmp / "play.yml").write_text(json.dumps(plays))
-    (tmp / "ansible.cfg").write_text("[defaults]\nstdout_callback = ansible.builtin.json\n")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(tmp / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-c", "local", str(tmp / "play.yml")], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
-                          check=False)
-    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
-    out = json.loads(proc.stdout)
-    return dict((p["play"]["name"], p["tasks"][0]["hosts"]["localhost"]["msg"]) for p in out["plays"])
+    return debug_msgs(tmp, plays)
 
 
 @pytest.mark.parametrize("label, want", [
@@ -96,15 +101,7 @@ def apparmor_services(tmp_path_factory):
               "vars": dict(given, apparmor_services=services),
               "tasks": [{"name": "show", "ansible.builtin.debug": {"msg": "{{ __apparmor_services }}"}}]}
              for label, (given, services) in APPARMOR_CASES.items()]
-    (tmp / "play.yml").write_text(json.dumps(plays))
-    (tmp / "ansible.cfg").write_text("[defaults]\nstdout_callback = ansible.builtin.json\n")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(tmp / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([PLAYBOOK, "-i", "localhost,", "-c", "local", str(tmp / "play.yml")], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
-                          check=False)
-    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
-    out = json.loads(proc.stdout)
-    return dict((p["play"]["name"], p["tasks"][0]["hosts"]["localhost"]["msg"]) for p in out["plays"])
+    return debug_msgs(tmp, plays)
 
 
 @pytest.mark.parametrize("label, want", [
