@@ -132,6 +132,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.noble.gohost.plugins.module_utils._systemd_units import check_unit_name
 from ansible_collections.noble.gohost.plugins.module_utils._unit_check import GateError, check_units, executables
 
 
@@ -155,7 +156,8 @@ def main():
     if not p["units"]:
         module.fail_json(msg="%sunits is empty: nothing to check" % prefix)
     for unit in p["units"]:
-        if "/" in unit["name"] or "." not in unit["name"].strip(".") or unit["name"].startswith("."):
+        name = unit["name"]
+        if check_unit_name(name) or name.startswith(".") or "." not in name:
             module.fail_json(msg="%sunits: %r is not a unit file name (such as api.service)" % (prefix, unit["name"]))
     threshold = p["security_threshold"]
     if threshold is not None and not 0 <= threshold <= 10:
