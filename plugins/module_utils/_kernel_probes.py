@@ -218,6 +218,16 @@ class LiveSyscalls:
         getauxval.restype = self._ctypes.c_ulong
         return getauxval(self._ctypes.c_ulong(AT_SYSINFO_EHDR)), None
 
+    def cpu_affinity(self):
+        """How many CPUs this process may run on (what `nproc` prints)."""
+        getaffinity = getattr(os, "sched_getaffinity", None)
+        if getaffinity is None:
+            return None, "os.sched_getaffinity not available"
+        try:
+            return len(getaffinity(0)), None
+        except OSError as exc:
+            return None, "sched_getaffinity(0) failed: %s" % exc
+
     def clock_ns_per_call(self, clock_name, calls):
         """Nanoseconds per clock_gettime(clock): the best of 5 rounds, less the cost of a no-op builtin call."""
         clock = getattr(time, clock_name, None)
@@ -259,6 +269,9 @@ class NoSyscalls:
         return None, self.REASON
 
     def vdso_address(self):
+        return None, self.REASON
+
+    def cpu_affinity(self):
         return None, self.REASON
 
     def clock_ns_per_call(self, clock_name, calls):  # pylint: disable=unused-argument
@@ -728,6 +741,24 @@ def probe_io_uring(ctx):
 # memory compression
 
 
+def parse_memtotal(text):
+    """MemTotal of /proc/meminfo, in bytes."""
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "MemTotal:":
+            return int(fields[1]) * (1024 if fields[2:3] == ["kB"] else 1)
+    raise ValueError("no MemTotal line")
+
+
+def parse_cpu_list(text):
+    """How many CPUs a list such as ``0-3,5`` (/sys/devices/system/cpu/online) names."""
+    count = 0
+    for part in text.strip().split(","):
+        first, sep, last = part.partition("-")
+        count += (int(last) - int(first) + 1) if sep else 1 if first else 0
+    return count
+
+
 def probe_memory(ctx):
     reader = ctx.reader
     base = "/sys/module/zswap/parameters/"
@@ -771,6 +802,8 @@ def probe_memory(ctx):
         out["zram"] = probe(devices, "/sys/block/zram*, /proc/swaps")
     out["transparent_hugepage"] = read_probe(reader, "/sys/kernel/mm/transparent_hugepage/enabled",
                                              lambda t: bracketed(t)["selected"])
+    # The host's memory (a container sees the host's), in bytes: what percentage limits and GOMEMLIMIT are of.
+    out["total"] = read_probe(reader, "/proc/meminfo", parse_memtotal)
     return out
 
 
@@ -805,6 +838,14 @@ def probe_scheduler(ctx):
             out["class"] = probe(kind, "kernel release %s (EEVDF replaced CFS in 6.6; sched_features unreadable)"
                                  % rel["string"])
     out["autogroup"] = read_probe(reader, "/proc/sys/kernel/sched_autogroup_enabled", as_int)
+    # The CPUs a process may use (what `nproc` prints, the GOMAXPROCS cap); under another root, the online ones.
+    count, reason = ctx.syscalls.cpu_affinity()
+    if count is not None:
+        out["cpus"] = probe(count, "sched_getaffinity(0)")
+    else:
+        out["cpus"] = read_probe(reader, "/sys/devices/system/cpu/online", parse_cpu_list)
+        if out["cpus"]["value"] is None and ctx.reader.live():
+            out["cpus"]["reason"] = "%s; %s" % (reason, out["cpus"]["reason"])
     out["sched_ext"] = read_probe(reader, "/sys/kernel/sched_ext/state")
     return out
 
@@ -865,6 +906,13 @@ def probe_security(ctx):
         out["apparmor_profiles"] = read_probe(reader, profiles, parse_apparmor_profiles)
     out["apparmor_restrict_unprivileged_userns"] = read_probe(
         reader, "/proc/sys/kernel/apparmor_restrict_unprivileged_userns", as_int)
+    # The policy ABIs the installed AppArmor user space can compile for (AppArmor 4: 4.0 and 3.0; 3: 3.0 only).
+    try:
+        names = reader.listdir("/etc/apparmor.d/abi")
+        out["apparmor_policy_abis"] = probe([n for n in names if re.match(r"^[0-9]+(\.[0-9]+)*$", n)],
+                                            "/etc/apparmor.d/abi")
+    except ProbeError as exc:
+        out["apparmor_policy_abis"] = missing("/etc/apparmor.d/abi", str(exc))
     out["seccomp_actions"] = read_probe(reader, "/proc/sys/kernel/seccomp/actions_avail", lambda t: t.split())
     out["lockdown"] = read_probe(reader, "/sys/kernel/security/lockdown", lambda t: bracketed(t)["selected"])
 

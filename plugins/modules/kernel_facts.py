@@ -153,11 +153,13 @@ ansible_facts:
           returned: when the io_uring group ran
         memory:
           description: C(zswap) (enabled, compressor, zpool, max_pool_percent, shrinker_enabled), C(zram) devices,
-            C(transparent_hugepage).
+            C(transparent_hugepage), C(total) (MemTotal in bytes; what go_service's percentage limits and GOMEMLIMIT
+            are worked out from).
           type: dict
           returned: when the memory group ran
         scheduler:
-          description: C(class) (EEVDF or CFS), C(features), C(autogroup), C(sched_ext).
+          description: C(class) (EEVDF or CFS), C(features), C(autogroup), C(sched_ext), C(cpus) (the CPUs this
+            process may run on, as C(nproc) counts them; the online CPUs when O(root) is not C(/)).
           type: dict
           returned: when the scheduler group ran
         time:
@@ -169,7 +171,9 @@ ansible_facts:
           description: C(lsm), C(apparmor_enabled), C(apparmor_profiles) (count per mode),
             C(apparmor_restrict_unprivileged_userns), C(seccomp_actions), C(lockdown), C(secure_boot), C(tpm),
             C(module_sig_enforce), C(modules_disabled), C(ptrace_scope), C(perf_event_paranoid), C(kptr_restrict),
-            C(dmesg_restrict), C(user_namespaces).
+            C(dmesg_restrict), C(user_namespaces), C(apparmor_policy_abis) (the policy ABIs in
+            C(/etc/apparmor.d/abi), which the installed AppArmor parser compiles for; the apparmor role picks from
+            them).
           type: dict
           returned: when the security group ran
         platform:

@@ -210,3 +210,23 @@ def test_read_kernel_config_gz_and_garbage(tmp_path):
     ctx = probes.Context(probes.Reader(str(tmp_path)), probes.NoSyscalls())
     path, reason = probes.read_kernel_config(ctx, ["CONFIG_HZ"])
     assert path is None and "/proc/config.gz: not gzip" in reason
+
+
+@pytest.mark.parametrize("text,count", [("0-7", 8), ("0", 1), ("0-3,5,8-9", 7), ("", 0)])
+def test_parse_cpu_list(text, count):
+    assert probes.parse_cpu_list(text) == count
+
+
+def test_parse_memtotal_in_bytes_and_garbage():
+    assert probes.parse_memtotal("MemTotal:       2048 kB\nMemFree: 1 kB") == 2048 * 1024
+    with pytest.raises(ValueError):
+        probes.parse_memtotal("MemFree: 1 kB")
+
+
+def test_live_cpus_and_memory_match_what_the_os_says():
+    ctx = probes.Context(probes.Reader("/"), probes.LiveSyscalls())
+    assert probes.probe_scheduler(ctx)["cpus"] == {"value": len(os.sched_getaffinity(0)),
+                                                   "source": "sched_getaffinity(0)", "reason": None}
+    with open("/proc/meminfo") as handle:
+        kib = int(handle.readline().split()[1])
+    assert probes.probe_memory(ctx)["total"]["value"] == kib * 1024
