@@ -220,6 +220,22 @@ def executable(svc):
     return binary.get("name") or svc["name"]
 
 
+DROPIN_HEADER = "# Managed by Ansible (noble.gohost.go_service); local overrides belong in other files here.\n"
+
+
+def dropin_files(svc, unit_dir="/etc/systemd/system"):
+    """The drop-in files of a service, path -> content: ``drop_ins`` entries as
+    ``<unit_dir>/<name>.service.d/<entry name>.conf`` (``.conf`` added unless given), each under the managed header."""
+    if not isinstance(svc, dict) or not svc.get("name"):
+        raise AnsibleFilterError("go_service_dropins: expected a go_service_services entry with a name, got %r" % (svc,))
+    out = {}
+    for drop in svc.get("drop_ins") or []:
+        name = re.sub(r"\.conf$", "", str(drop.get("name", "")))
+        out["%s/%s.service.d/%s.conf" % (unit_dir.rstrip("/"), svc["name"], name)] = "%s%s\n" % (
+            DROPIN_HEADER, drop.get("content", ""))
+    return out
+
+
 def exec_line(binary, args=None):
     """ExecStart= value: the binary and its arguments, each quoted for systemd."""
     return " ".join([su.quote_arg(binary)] + [su.quote_arg(a) for a in (args or [])])
@@ -248,6 +264,7 @@ class FilterModule(object):
             "go_service_gomaxprocs": gomaxprocs,
             "go_service_exec": exec_line,
             "go_service_executable": executable,
+            "go_service_dropins": dropin_files,
             "go_service_env": env_line,
             "go_service_size_bytes": size_bytes,
         }

@@ -101,7 +101,8 @@ def tasks_named(path, *prefixes):
 
 @pytest.mark.parametrize("existing", [0, 3], ids=["fresh host", "three releases"])
 def test_go_service_old_releases_no_warning_on_a_fresh_host(tmp_path, existing):
-    """go_service's release pruning (its tasks as service.yml has them: one release_info read, then the removal) in
+    """go_service's release pruning (its tasks as service.yml and deploy.yml have them: one release_info read, the
+    comparison that lists what to prune, then the removal) in
     check mode: on a fresh host, where /opt/go-services/<name>/releases does not exist yet, no warning (a `find`
     there used to warn "Skipped '...releases' path due to this access issue"); where releases exist, the oldest
     beyond go_service_keep_releases (the new release counts as one) are removed, never the one `current` names."""
@@ -111,11 +112,19 @@ def test_go_service_old_releases_no_warning_on_a_fresh_host(tmp_path, existing):
         os.utime(str(svc / "releases" / ("r%d" % i)), (1000 + i, 1000 + i))
     if existing:
         os.symlink("releases/r0", str(svc / "current"))
-    tasks = tasks_named("roles/go_service/tasks/service.yml", "Read what is deployed", "Remove releases beyond")
-    assert len(tasks) == 2
+    tasks = (tasks_named("roles/go_service/tasks/service.yml", "Read what is deployed", "Compare what is deployed")
+             + tasks_named("roles/go_service/tasks/deploy.yml", "Remove releases beyond"))
+    assert len(tasks) == 3
+    release = svc / "releases" / "new"
     play = [{"hosts": "localhost", "gather_facts": False,
-             "vars": {"__go_service_svc": {"name": "api"}, "__go_service_dir": str(svc), "go_service_keep_releases": 2,
-                      "__go_service_release_dir": str(svc / "releases" / "new"), "__go_service_stamp": {},
+             "vars": {"__go_service_svc": {"name": "api", "binary": {"source": "file"}, "dynamic_user": True,
+                                           "enabled": True},
+                      "__go_service_dir": str(svc), "go_service_keep_releases": 2,
+                      "__go_service_release_dir": str(release), "__go_service_release_id": "new",
+                      "__go_service_bin_path": str(release / "api"), "__go_service_src_sha256": "0" * 64,
+                      "__go_service_unit_path": str(tmp_path / "api.service"), "__go_service_unit_content": "[Unit]\n",
+                      "__go_service_dropin_files": {}, "__go_service_want_unit": "u", "__go_service_test_unit": "t",
+                      "__go_service_threshold": 5.0, "go_service_verify": True,
                       "go_service_build_dir": str(tmp_path / "build")},
              "tasks": tasks}]
     (tmp_path / "play.yml").write_text(json.dumps(play))

@@ -172,3 +172,17 @@ def test_executable_is_the_one_rule_of_the_binary_name(svc, exe):
 def test_executable_needs_a_service_entry():
     with pytest.raises(AnsibleFilterError, match="expected a go_service_services entry"):
         f.executable({"binary": {}})
+
+
+def test_dropins_are_paths_to_content_under_the_managed_header():
+    svc = {"name": "api", "drop_ins": [{"name": "50-nofile", "content": "[Service]\nLimitNOFILE=65536"},
+                                       {"name": "60-env.conf", "content": "[Service]\nEnvironment=A=1\n"}]}
+    assert f.dropin_files(svc) == {
+        "/etc/systemd/system/api.service.d/50-nofile.conf": f.DROPIN_HEADER + "[Service]\nLimitNOFILE=65536\n",
+        "/etc/systemd/system/api.service.d/60-env.conf": f.DROPIN_HEADER + "[Service]\nEnvironment=A=1\n\n",
+    }
+    assert f.DROPIN_HEADER.startswith("# Managed by Ansible (noble.gohost.go_service)")
+    assert f.dropin_files({"name": "api", "drop_ins": []}) == {} == f.dropin_files({"name": "api"})
+    assert list(f.dropin_files(svc, unit_dir="/run/systemd/system/"))[0] == "/run/systemd/system/api.service.d/50-nofile.conf"
+    with pytest.raises(AnsibleFilterError, match="go_service_dropins: expected a go_service_services entry"):
+        f.dropin_files({"drop_ins": []})
