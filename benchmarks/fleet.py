@@ -9,6 +9,7 @@ counted). A one-task ping play at each size is the reference: the no-change run 
 (<= 8x, linear strategy). Prints numbers; never fails on speed.
 
     benchmarks/fleet.py [--hosts 1,5,10,20] [--strategies linear,free,mitogen] [--fresh-strategies linear]
+                        [--connection community.docker.docker|docker]
 
 Each size starts from fresh containers (noble-gohost/<GOHOST_PLATFORM or bookworm>, the Molecule scenarios' systemd
 settings) named gohost-bench-fleet-<n>; a fresh converge for each strategy of --fresh-strategies (the containers are
@@ -190,6 +191,9 @@ def main():
                         help="strategies of the fresh converges (each on containers made again)")
     parser.add_argument("--version", default="1.26.6", help="the Go version installed")
     parser.add_argument("--keep", action="store_true", help="leave the last size's containers running")
+    parser.add_argument("--connection", default="community.docker.docker",
+                        help="ansible_connection of the hosts (`docker`, the short name, is what mitogen's strategy "
+                             "replaces with its own transport; the FQCN runs through ansible's plugin)")
     args = parser.parse_args()
     sizes = [int(x) for x in args.hosts.split(",")]
     strategies = args.strategies.split(",")
@@ -241,7 +245,7 @@ def main():
                 names = containers(n, image, os.path.dirname(dist["path"]))
                 hosts_file = os.path.join(inv, "hosts.yml")
                 with open(hosts_file, "w") as handle:
-                    handle.write("gohost:\n  vars:\n    ansible_connection: community.docker.docker\n"
+                    handle.write("gohost:\n  vars:\n    ansible_connection: %s\n" % args.connection +
                                  "    ansible_python_interpreter: /usr/bin/python3\n  hosts:\n"
                                  + "".join("    %s:\n" % name for name in names))
                 ref = play(ping, n, "linear")
@@ -281,8 +285,9 @@ def main():
             if not args.keep:
                 remove_all()
     load = os.getloadavg()
-    print("Go hosts' play of playbooks/site.yml (go_toolchain %s, journald, one go_service service), forks = hosts;"
-          " load average at the end %s" % (args.version, "/".join("%.2f" % x for x in load)))
+    print("Go hosts' play of playbooks/site.yml (go_toolchain %s, journald, apparmor, one go_service service), forks ="
+          " hosts, connection %s; load average at the end %s"
+          % (args.version, args.connection, "/".join("%.2f" % x for x in load)))
     print("%5s  %-15s %-8s %9s %9s %10s %11s" % ("hosts", "run", "strategy", "wall s", "s/host", "peak MiB",
                                                  "calls/host"))
     for n, kind, strategy, r in rows:
