@@ -29,7 +29,7 @@ def status():
 def playbook(name, *extra):
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], ".cache", "collections")
-    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    env["ANSIBLE_FORCE_COLOR"] = "0"  # molecule sets it true when run without make
     return subprocess.run(["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO, name)] + list(extra),
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                           timeout=900, check=False)  # minutes under load on a shared 2-core CI machine

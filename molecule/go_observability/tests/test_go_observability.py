@@ -24,7 +24,7 @@ shutil.rmtree(RESULTS, ignore_errors=True)
 def trace(*extra):
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(PROJECT, ".cache", "collections")
-    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    env["ANSIBLE_FORCE_COLOR"] = "0"  # molecule sets it true when run without make
     env["PATH"] = "/usr/local/go/bin:" + env.get("PATH", "")
     return subprocess.run(["ansible-playbook", "-i", INVENTORY, os.path.join(PROJECT, "playbooks", "trace.yml"),
                            "-e", "results_dir=" + RESULTS] + list(extra),

@@ -272,7 +272,7 @@ def test_releases_and_url_source(host):
 def run_playbook(name, *args):
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(env["MOLECULE_PROJECT_DIRECTORY"], ".cache", "collections")
-    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    env["ANSIBLE_FORCE_COLOR"] = "0"  # molecule sets it true when run without make
     env["ANSIBLE_NOCOLOR"] = "1"
     return subprocess.run(
         ["ansible-playbook", "-i", env["MOLECULE_INVENTORY_FILE"], os.path.join(SCENARIO, name)] + list(args),

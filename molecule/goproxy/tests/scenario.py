@@ -18,7 +18,7 @@ def run_playbook(name, offline):
     """Run <scenario>/<name> against the scenario's inventory with -e goproxy_offline=<offline>; its output."""
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(PROJECT, ".cache", "collections")
-    env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    env["ANSIBLE_FORCE_COLOR"] = "0"  # molecule sets it true when run without make
     proc = subprocess.run(
         ["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO, name),
          "-e", "goproxy_offline=%s" % ("true" if offline else "false")],
