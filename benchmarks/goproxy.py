@@ -10,8 +10,9 @@ same work.
 
 Then the servers themselves under load: `wrk` (Debian's package) inside the container, on loopback, at 1, 16 and 64
 connections for --seconds each, against the `.info`, `.mod` and `.zip` URLs of go.uber.org/zap v1.28.0 in the warm
-cache, for each backend and for nginx serving the same files: requests per second, p50 and p99 latency, and each
-server's peak resident memory after it. The goal: a warm goproxy serves at least half of nginx's requests per
+cache, for each backend, for the same goproxy with GOMAXPROCS=1 (`goproxy1`: its tail on two shared cores is the
+Go scheduler's) and for nginx serving the same files: requests per second, p50 and p99 latency, and each server's
+peak resident memory after it. The goal: a warm goproxy serves at least half of nginx's requests per
 second, with a p99 under twice nginx's. All run on the same 2 cores as wrk, so only ratios from one run mean
 anything. Last, a cold fill of a large graph through each backend: the go.mod and go.sum of a real Prometheus
 exporter (github.com/prometheus/node_exporter v1.10.2, 77 modules; fetched once on the controller through the
@@ -246,6 +247,13 @@ def main():
             rss = dexec("awk '/^VmHWM|^VmRSS/ {print $1, $2, $3}' /proc/%s/status" % pid)
             print("%s memory after the load: %s" % (label.strip(), rss.replace("\n", ", ")))
         if not args.no_load:
+            # The same goproxy and cache with the Go runtime on one P (GOMAXPROCS=1): wrk and the server share this
+            # machine's two cores, and the tail of the default (one P per core) is the scheduler's, not the cache's.
+            dexec("systemd-run --unit goproxy-gomaxprocs1 -p Environment=GOMAXPROCS=1 -p Environment=GOPROXY=off "
+                  "-p Environment=GOSUMDB=off /usr/local/bin/goproxy server --address 127.0.0.1:8082 "
+                  "--cacher-dir /var/cache/goproxy/modules")
+            wait_for("http://127.0.0.1:8082/%s.info" % LOAD_MODULE)
+            servers = servers[:1] + [("goproxy1", "http://127.0.0.1:8082", pid_of("goproxy-gomaxprocs1"))] + servers[1:]
             load_table(servers, args.seconds)
             for label, _url, pid in servers:
                 pids = [pid] if pid else dexec("pgrep -x nginx").split()
