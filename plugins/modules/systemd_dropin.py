@@ -19,7 +19,7 @@ description:
   - One module call where C(ansible.builtin.file) (the directory) then C(ansible.builtin.copy) or
     C(ansible.builtin.template) (a C(stat), then the copy or a C(file) call) take two or three round trips per host,
     also when nothing changes.
-  - Does not reload or restart anything; the caller does that when RV(changed) is true.
+  - Does not reload or restart anything; the caller does that when the task reports a change.
 author:
   - noble.gohost developers (@noble-gohost)
 attributes:

@@ -39,7 +39,7 @@ def test_a_new_drop_in_is_written_with_its_directory_then_left_alone(tmp_path):
     assert path.read_text() == "[Journal]\nStorage=persistent\n"
     assert mode_of(path) == "0644" and mode_of(path.parent) == "0755"
     assert res["diff"]["before"] == "" and res["diff"]["after"] == "[Journal]\nStorage=persistent\n"
-    assert [n for n in os.listdir(str(path.parent))] == ["50-x.conf"]  # no temporary file left
+    assert os.listdir(str(path.parent)) == ["50-x.conf"]  # no temporary file left
     with set_module_args(args(path, content="[Journal]\nStorage=persistent\n")):
         res = run_module(systemd_dropin.main)
     assert not res["changed"] and not res["created_directory"]
