@@ -24,7 +24,7 @@ comes from tests/support/athens_src.py build (the source snapshot in shared/vend
 about 2 minutes the first time, then cached in .cache/athens/bin); where neither the snapshot nor the module proxy
 has it, the Athens rows are skipped and the reason printed.
 
-    benchmarks/goproxy.py [--rounds 3] [--seconds 5] [--no-load] [--no-graph] [--keep]
+    benchmarks/goproxy.py [--rounds 3] [--seconds 5] [--no-load] [--no-graph] [--keep] [--pin]
 """
 import argparse
 import json
@@ -100,9 +100,11 @@ LOAD_MODULE = "go.uber.org/zap/@v/v1.28.0"
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def wrk(url, connections, seconds):
-    """{rps, p50_ms, p99_ms, errors} of `wrk` at `connections` against url (inside the container)."""
-    out = dexec("wrk -t%d -c%d -d%ds --latency %s" % (min(connections, 2), connections, seconds, url))
+def wrk(url, connections, seconds, pin=False):
+    """{rps, p50_ms, p99_ms, errors} of `wrk` at `connections` against url (inside the container); with pin, wrk
+    runs on CPU 1 only (the servers on CPU 0)."""
+    prefix = "taskset -c 1 " if pin else ""
+    out = dexec("%swrk -t%d -c%d -d%ds --latency %s" % (prefix, min(connections, 2), connections, seconds, url))
     result = {"errors": 0}
     latency = False
     for line in out.splitlines():
@@ -122,15 +124,16 @@ def wrk(url, connections, seconds):
     return result
 
 
-def load_table(servers, seconds):
+def load_table(servers, seconds, pin=False):
     """wrk against every server, URL kind and connection count; prints the table and the goal's ratios."""
-    print("server load (wrk on loopback, %d s each; rps = requests/s; latency in ms)" % seconds)
+    print("server load (wrk on loopback, %d s each; rps = requests/s; latency in ms%s)"
+          % (seconds, "; servers on CPU 0, wrk on CPU 1" if pin else "; servers and wrk share both CPUs"))
     print("  %-8s %-5s %5s %10s %8s %8s %7s" % ("server", "url", "conns", "rps", "p50", "p99", "errors"))
     results = {}
     for kind in ("info", "mod", "zip"):
         for conns in (1, 16, 64):
             for label, url, _pid in servers:
-                res = wrk("%s/%s.%s" % (url, LOAD_MODULE, kind), conns, seconds)
+                res = wrk("%s/%s.%s" % (url, LOAD_MODULE, kind), conns, seconds, pin)
                 results[(label.strip(), kind, conns)] = res
                 print("  %-8s %-5s %5d %10.0f %8.2f %8.2f %7d"
                       % (label.strip(), kind, conns, res["rps"], res["p50_ms"], res["p99_ms"], res["errors"]))
@@ -182,6 +185,9 @@ def main():
     parser.add_argument("--no-load", action="store_true", help="leave out the wrk load table")
     parser.add_argument("--no-graph", action="store_true", help="leave out the large graph's cold fill")
     parser.add_argument("--keep", action="store_true", help="leave the container running")
+    parser.add_argument("--pin", action="store_true",
+                        help="load table with every server's threads on CPU 0 and wrk on CPU 1 (taskset), so that "
+                             "the load generator does not take the server's CPU")
     args = parser.parse_args()
     if not os.path.exists(BINARY):
         print("skipped: %s is missing (run the goproxy scenario's prepare step: "
@@ -254,7 +260,10 @@ def main():
                   "--cacher-dir /var/cache/goproxy/modules")
             wait_for("http://127.0.0.1:8082/%s.info" % LOAD_MODULE)
             servers = servers[:1] + [("goproxy1", "http://127.0.0.1:8082", pid_of("goproxy-gomaxprocs1"))] + servers[1:]
-            load_table(servers, args.seconds)
+            if args.pin:
+                for pid in [p for _l, _u, p in servers if p] + dexec("pgrep -x nginx").split():
+                    dexec("taskset -apc 0 %s >/dev/null" % pid)
+            load_table(servers, args.seconds, args.pin)
             for label, _url, pid in servers:
                 pids = [pid] if pid else dexec("pgrep -x nginx").split()
                 rss = sum(int(dexec("awk '/^VmHWM/ {print $2}' /proc/%s/status" % p) or 0) for p in pids)
