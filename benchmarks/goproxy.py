@@ -186,8 +186,9 @@ def main():
     parser.add_argument("--no-graph", action="store_true", help="leave out the large graph's cold fill")
     parser.add_argument("--keep", action="store_true", help="leave the container running")
     parser.add_argument("--pin", action="store_true",
-                        help="load table with every server's threads on CPU 0 and wrk on CPU 1 (taskset), so that "
-                             "the load generator does not take the server's CPU")
+                        help="every server on CPU 0 (CPUAffinity=, from its start, so the Go servers run with "
+                             "GOMAXPROCS=1) and wrk on CPU 1 (taskset), so that the load generator does not take the "
+                             "servers' CPU")
     args = parser.parse_args()
     if not os.path.exists(BINARY):
         print("skipped: %s is missing (run the goproxy scenario's prepare step: "
@@ -210,9 +211,15 @@ def main():
         dexec("tar -C /usr/local -xzf /root/go.tar.gz && ln -sf /usr/local/go/bin/go /usr/local/bin/go && "
               "DEBIAN_FRONTEND=noninteractive apt-get -qq update >/dev/null && "
               "DEBIAN_FRONTEND=noninteractive apt-get -qq install -y nginx-light bc wrk >/dev/null")
+        # --pin: every server on CPU 0 from its start (CPUAffinity=, which a process may set for itself; taskset on
+        # another user's process needs CAP_SYS_NICE, which the container has not), wrk on CPU 1.
+        aff = "-p CPUAffinity=0 " if args.pin else ""
+        if args.pin:
+            dexec("mkdir -p /etc/systemd/system/nginx.service.d && printf '[Service]\\nCPUAffinity=0\\n' "
+                  "> /etc/systemd/system/nginx.service.d/cpu.conf && systemctl daemon-reload")
         dexec("mkdir -p /var/cache/goproxy/modules /root/bench && printf '%%s' %s > /etc/nginx/sites-enabled/default "
               "&& systemctl restart nginx" % shlex.quote(NGINX_CONF))
-        dexec("systemd-run --unit goproxy -p Environment=SSL_CERT_FILE=/etc/ssl/upstream-ca.pem "
+        dexec("systemd-run --unit goproxy " + aff + "-p Environment=SSL_CERT_FILE=/etc/ssl/upstream-ca.pem "
               "-p Environment=GOPROXY=%s -p 'Environment=\"GOSUMDB=%s %s/sumdb/%s\"' /usr/local/bin/goproxy server "
               "--address 127.0.0.1:8080 --cacher-dir /var/cache/goproxy/modules "
               "'--proxied-sumdbs=%s %s/sumdb/%s'" % (upstream, sumdb, upstream, sumdb, sumdb, upstream, sumdb))
@@ -228,7 +235,7 @@ def main():
             sh(["docker", "cp", athens, NAME + ":/usr/local/bin/athens"])
             dexec("mkdir -p /var/cache/athens /etc/athens && printf '%%s' %s > /etc/athens/athens.toml" % shlex.quote(
                 ATHENS_CONF % {"upstream": upstream}))
-            dexec("systemd-run --unit athens -p Environment=SSL_CERT_FILE=/etc/ssl/upstream-ca.pem "
+            dexec("systemd-run --unit athens " + aff + "-p Environment=SSL_CERT_FILE=/etc/ssl/upstream-ca.pem "
                   "-p Environment=HOME=/root /usr/local/bin/athens -config_file=/etc/athens/athens.toml")
             wait_for("http://127.0.0.1:3000/healthz")
             backends.append(("athens ", "http://127.0.0.1:3000", pid_of("athens")))
@@ -255,14 +262,12 @@ def main():
         if not args.no_load:
             # The same goproxy and cache with the Go runtime on one P (GOMAXPROCS=1): wrk and the server share this
             # machine's two cores, and the tail of the default (one P per core) is the scheduler's, not the cache's.
-            dexec("systemd-run --unit goproxy-gomaxprocs1 -p Environment=GOMAXPROCS=1 -p Environment=GOPROXY=off "
-                  "-p Environment=GOSUMDB=off /usr/local/bin/goproxy server --address 127.0.0.1:8082 "
+            dexec("systemd-run --unit goproxy-gomaxprocs1 " + aff + "-p Environment=GOMAXPROCS=1 "
+                  "-p Environment=GOPROXY=off -p Environment=GOSUMDB=off /usr/local/bin/goproxy server "
+                  "--address 127.0.0.1:8082 "
                   "--cacher-dir /var/cache/goproxy/modules")
             wait_for("http://127.0.0.1:8082/%s.info" % LOAD_MODULE)
             servers = servers[:1] + [("goproxy1", "http://127.0.0.1:8082", pid_of("goproxy-gomaxprocs1"))] + servers[1:]
-            if args.pin:
-                for pid in [p for _l, _u, p in servers if p] + dexec("pgrep -x nginx").split():
-                    dexec("taskset -apc 0 %s >/dev/null" % pid)
             load_table(servers, args.seconds, args.pin)
             for label, _url, pid in servers:
                 pids = [pid] if pid else dexec("pgrep -x nginx").split()
